@@ -1,0 +1,149 @@
+"""Writing and verifying the hash chain.
+
+Each event's hash is SHA-256 over a canonical JSON of its fields and the previous event's hash.
+Events are numbered without gaps. `verify` walks the chain and names the first event that was
+edited (its hash no longer matches its content), deleted (a gap in the numbers) or inserted out
+of place (its `prev_hash` does not match its predecessor). Deleting the newest events leaves no
+gap; publishing the chain head each day (`digest`) closes that hole.
+
+Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the
+write lock every transaction takes at BEGIN (see etle.db).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from etle.audit.models import AuditEvent
+from etle.clock import utcnow
+
+GENESIS = "0" * 64
+_CHAIN_LOCK = 0x45544C45  # "ETLE": advisory lock key for appends on PostgreSQL
+
+
+def jsonable(value: Any) -> Any:
+    """Values as they will read back from a JSON column, so the hash is stable."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def event_hash(event: AuditEvent) -> str:
+    body = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "before": event.before,
+        "after": event.after,
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with the change)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    head = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    event = AuditEvent(
+        seq=(head.seq + 1) if head else 1,
+        # Microseconds dropped: every backend stores whole seconds the same way.
+        occurred_at=utcnow().replace(microsecond=0),
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+        prev_hash=head.hash if head else GENESIS,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify(session: Session) -> Verdict:
+    events = session.scalars(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+    )
+    try:
+        return _walk(events)
+    finally:
+        events.close()  # a server-side cursor stays open if the walk stops early
+
+
+def _walk(events: Iterable[AuditEvent]) -> Verdict:
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    for event in events:
+        checked += 1
+        if event.seq != expected_seq:
+            return Verdict(
+                False,
+                checked,
+                expected_seq - 1,
+                prev_hash,
+                expected_seq,
+                f"event {expected_seq} is missing (deleted); next is {event.seq}",
+            )
+        if event.prev_hash != prev_hash:
+            return Verdict(
+                False,
+                checked,
+                event.seq - 1,
+                prev_hash,
+                event.seq,
+                f"event {event.seq} does not follow event {event.seq - 1} "
+                "(inserted out of place, or its predecessor was replaced)",
+            )
+        if event_hash(event) != event.hash:
+            return Verdict(
+                False,
+                checked,
+                event.seq - 1,
+                prev_hash,
+                event.seq,
+                f"event {event.seq} was edited after it was written",
+            )
+        prev_hash, expected_seq = event.hash, event.seq + 1
+    return Verdict(True, checked, expected_seq - 1, prev_hash)

@@ -1,0 +1,1 @@
+"""Cases: one violation by one vehicle, from the first frame to closing."""

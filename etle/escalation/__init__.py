@@ -1,0 +1,1 @@
+"""The daily deadlines job: overdue cases, the registration block list, and lifting blocks."""

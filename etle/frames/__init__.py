@@ -1,0 +1,1 @@
+"""Frames (evidence images as received) and the plate reads made from them."""

@@ -1,0 +1,1 @@
+"""Police officers who review cases, and their roles."""

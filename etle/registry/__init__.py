@@ -1,0 +1,1 @@
+"""The vehicle registry (Regident/ERI): vehicles, their registered owners, ownership history."""

@@ -1,0 +1,1 @@
+"""The violation catalogue: what a camera can report, its legal basis and maximum fine."""
