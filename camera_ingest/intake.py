@@ -1,0 +1,191 @@
+"""Frame intake: the one path every frame takes, whether pushed over HTTP, dropped in a folder
+or sampled from a stream.
+
+    authenticate camera · validate metadata and image · store evidence (write-once, by hash)
+    · insert the frame row · queue the recognition job after the transaction commits
+
+A repeat (same bytes, or same camera + sequence number) returns the first frame. Everything is
+checked before anything is written, so a rejected frame stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from camera_ingest.config import IngestSettings
+from camera_ingest.images import check_image
+from etle.cameras.models import Camera, CameraStatus
+from etle.clock import require_aware, utcnow
+from etle.db import after_commit
+from etle.errors import Conflict, Unauthorized, ValidationFailed
+from etle.evidence import BlobStore, sha256_hex
+from etle.frames.models import Frame, FrameStatus
+from etle.plates import VehicleClass
+from etle.violations.catalogue import get_violation
+
+
+class FrameMetadata(BaseModel):
+    """What a camera says about a frame (the `metadata` JSON of the push API)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    captured_at: datetime = Field(
+        description="ISO 8601 with a time zone, e.g. 2026-11-20T07:15:04+07:00"
+    )
+    violation: str | None = Field(default=None, max_length=32, description="violation code")
+    measured_speed_kmh: float | None = Field(default=None, ge=0, le=400)
+    sequence: int | None = Field(default=None, ge=0, le=2**62, description="camera frame counter")
+    box: list[int] | None = Field(
+        default=None, min_length=4, max_length=4, description="plate box [x1, y1, x2, y2] in pixels"
+    )
+    vehicle_class: VehicleClass | None = Field(
+        default=None, description="the kind of vehicle the camera classified, if it does"
+    )
+
+    @field_validator("captured_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return require_aware(value, "captured_at")
+
+    @model_validator(mode="after")
+    def _box_ordered(self) -> FrameMetadata:
+        if self.box is not None:
+            x1, y1, x2, y2 = self.box
+            if min(self.box) < 0 or x2 <= x1 or y2 <= y1:
+                raise ValueError("box must be [x1, y1, x2, y2] with x1 < x2 and y1 < y2")
+        return self
+
+
+# Metadata is a handful of fields; anything larger is refused before it is parsed.
+MAX_METADATA_BYTES = 16 * 1024
+
+
+def parse_metadata(raw: str | bytes) -> FrameMetadata:
+    """The camera's metadata JSON, or ValidationFailed listing every problem in it."""
+    if len(raw) > MAX_METADATA_BYTES:
+        raise ValidationFailed(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+    try:
+        return FrameMetadata.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = [
+            {
+                "field": ".".join(str(part) for part in error["loc"]) or "metadata",
+                "problem": error["msg"],
+            }
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ValidationFailed("metadata is not valid", detail=problems) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    frame_id: int
+    duplicate: bool
+    status: str
+
+
+def ingest_frame(
+    session: Session,
+    *,
+    camera: Camera,
+    data: bytes,
+    metadata: FrameMetadata,
+    store: BlobStore,
+    settings: IngestSettings,
+    enqueue: Callable[[int], None],
+) -> IntakeResult:
+    if camera.status != CameraStatus.ACTIVE:
+        raise Unauthorized("camera is disabled")
+    digest = sha256_hex(data)
+    existing = _find_duplicate(session, camera.id, digest, metadata.sequence)
+    if existing is not None:
+        return existing
+
+    if metadata.violation is not None:
+        if metadata.violation not in camera.violation_codes:
+            raise ValidationFailed(
+                f"camera {camera.id} may not report violation {metadata.violation!r}",
+                detail={"allowed": camera.violation_codes},
+            )
+        get_violation(session, metadata.violation)
+    image = check_image(
+        data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels
+    )
+    if metadata.box is not None and (
+        metadata.box[2] > image.width or metadata.box[3] > image.height
+    ):
+        raise ValidationFailed("box lies outside the image")
+
+    received_at = utcnow()
+    skew = abs(received_at - metadata.captured_at)
+    # Evidence first: a row never points at a missing file. A file without a row (the insert
+    # failed) is harmless: the same bytes map to the same file next time.
+    store.put(data, digest=digest)
+    frame = dict(
+        camera_id=camera.id,
+        sha256=digest,
+        content_type=image.content_type,
+        size_bytes=len(data),
+        width=image.width,
+        height=image.height,
+        captured_at=metadata.captured_at,
+        received_at=received_at,
+        sequence=metadata.sequence,
+        violation_code=metadata.violation,
+        measured_speed_kmh=metadata.measured_speed_kmh,
+        plate_box_hint=metadata.box,
+        vehicle_class=metadata.vehicle_class.value if metadata.vehicle_class else None,
+        needs_review_reason=(
+            "clock_skew" if skew > timedelta(seconds=settings.clock_skew_seconds) else None
+        ),
+        requeue_at=received_at + timedelta(seconds=settings.requeue_after_seconds),
+        status=FrameStatus.QUEUED,
+    )
+    frame_id = _insert_unless_duplicate(session, frame)
+    if frame_id is None:
+        # The same frame arrived twice at once and the other request won the insert.
+        existing = _find_duplicate(session, camera.id, digest, metadata.sequence)
+        if existing is None:
+            raise Conflict("the frame could not be stored; send it again")
+        return existing
+    after_commit(session, lambda: enqueue(frame_id))
+    return IntakeResult(frame_id, False, FrameStatus.QUEUED)
+
+
+def _insert_unless_duplicate(session: Session, values: dict[str, Any]) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: one round trip, no savepoint; None when
+    a frame with the same hash or (camera, sequence) is already there."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Frame).values(values).on_conflict_do_nothing().returning(Frame.id)
+    # Core execution on the session's connection (same transaction): the ORM layer adds ~0.3 ms
+    # of CPU per statement, and this is the hottest write of the system.
+    frame_id: int | None = session.connection().execute(statement).scalar()
+    return frame_id
+
+
+def _find_duplicate(
+    session: Session, camera_id: str, digest: str, sequence: int | None
+) -> IntakeResult | None:
+    # One round trip for both keys: this runs for every frame pushed.
+    key = Frame.sha256 == digest
+    if sequence is not None:
+        key = or_(key, and_(Frame.camera_id == camera_id, Frame.sequence == sequence))
+    rows = (
+        session.connection()
+        .execute(select(Frame.id, Frame.sha256, Frame.status).where(key).order_by(Frame.id))
+        .all()
+    )
+    if not rows:
+        return None
+    # The same bytes win over the same sequence number: that is the frame the camera resent.
+    first = next((row for row in rows if row.sha256 == digest), rows[0])
+    return IntakeResult(first.id, True, first.status)
