@@ -1,0 +1,64 @@
+"""The FastAPI application: camera intake, officer review and the public portal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.console.routes import install_console
+from api.errors import install_error_handlers
+from api.limits import DeclaredBodyLimit
+from api.portal import install_portal
+from api.routers import (
+    auth,
+    cameras,
+    frames,
+    health,
+    notices_admin,
+    officers,
+    payments,
+    public_portal,
+    public_verify,
+    review,
+    webhooks,
+)
+from api.runtime import Runtime, build_runtime
+from api.settings import load_app_settings
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    rt = runtime or build_runtime(load_app_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if runtime is None:  # built here, so closed here
+            rt.close()
+
+    app = FastAPI(
+        title="ETLE back office",
+        summary="Electronic traffic law enforcement: camera intake, officer review, notices, "
+        "public portal.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    install_error_handlers(app)
+    max_body = rt.settings.max_upload_bytes + frames.FORM_OVERHEAD_BYTES
+    app.add_middleware(DeclaredBodyLimit, max_body_size=max_body)
+    app.include_router(health.router)
+    app.include_router(frames.router, max_body_size=max_body)
+    app.include_router(cameras.router)
+    app.include_router(public_verify.router)
+    app.include_router(webhooks.router)
+    app.include_router(notices_admin.router)
+    app.include_router(auth.router)
+    app.include_router(review.router)
+    app.include_router(officers.router)
+    app.include_router(public_portal.router)
+    app.include_router(payments.router)
+    install_console(app)
+    install_portal(app)
+    return app

@@ -1,0 +1,1 @@
+"""`etle`: the operator's command line. Every command explains itself in `--help`."""

@@ -1,0 +1,49 @@
+"""Words officers read on the console: Indonesian first, English in the hover text."""
+
+from __future__ import annotations
+
+FLAGS = {
+    "plate_not_registered": ("Plat tidak terdaftar", "plate not in the registry"),
+    "registration_expired": ("STNK habis masa berlaku", "registration expired"),
+    "class_mismatch": ("Jenis kendaraan tidak cocok dengan nomor", "class does not fit number"),
+    "suspected_clone": ("Dugaan plat palsu / kloning", "suspected cloned plate"),
+    "read_needs_review": ("Bacaan plat ragu", "reader unsure"),
+    "lookalike_candidates": ("Ada plat mirip terdaftar", "look-alike plates registered"),
+    "clock_skew": ("Jam kamera menyimpang", "camera clock skewed"),
+    "multiple_plates": ("Lebih dari satu plat", "several plates in frame"),
+}
+VEHICLE_CLASSES = {
+    "passenger_car": "Mobil penumpang",
+    "motorcycle": "Sepeda motor",
+    "bus": "Bus",
+    "goods": "Mobil barang",
+}
+REJECT_REASONS = {
+    "unreadable": ("Plat tidak terbaca", "unreadable"),
+    "no_violation": ("Tidak ada pelanggaran", "no violation"),
+    "emergency_vehicle": ("Kendaraan darurat", "emergency vehicle"),
+    "duplicate": ("Duplikat", "duplicate"),
+    "suspected_cloned_plate": ("Dugaan plat kloning", "suspected cloned plate"),
+    "other": ("Lainnya (tulis alasan)", "other, with a text"),
+}
+STATUSES = {
+    "captured": "tertangkap",
+    "pending_review": "menunggu tinjauan",
+    "pending_second_review": "menunggu konfirmasi kedua",
+    "escalated": "dieskalasi",
+    "confirmed": "dikonfirmasi",
+    "rejected": "ditolak",
+    "notice_sent": "surat terkirim",
+    "owner_responded": "pemilik menanggapi",
+    "payment_issued": "kode bayar terbit",
+    "overdue": "lewat batas",
+    "registration_blocked": "STNK diblokir",
+    "paid": "dibayar",
+    "closed": "selesai",
+    "void": "dibatalkan",
+}
+STAGES = {
+    "first": "Tinjauan pertama",
+    "second": "Konfirmasi kedua (plat dikoreksi petugas lain)",
+    "escalation": "Eskalasi ke supervisor",
+}

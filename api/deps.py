@@ -1,0 +1,64 @@
+"""Request dependencies. The session dependency is the one place a request commits.
+
+Who may call a route is said by its dependencies, one alias per kind of caller, so a test can
+classify every route: `CameraDevice` (a roadside camera, by its bearer token), the officer
+dependencies of `api.security` (an officer with a permission), none (public).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api.runtime import Runtime
+from etle.cameras.models import Camera
+from etle.cameras.service import authenticate
+from etle.db import session_scope
+from etle.errors import Unauthorized
+
+
+async def get_runtime(request: Request) -> Runtime:
+    # async: no I/O here, so no trip through the thread pool (that costs CPU on every request)
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+AppRuntime = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: AppRuntime) -> Iterator[Session]:
+    with session_scope(runtime.sessions) as session:
+        yield session
+
+
+# scope="function": the commit (and the jobs queued after it) runs when the route returns and
+# before the answer is sent; FastAPI's default scope would run it after sending. A camera told
+# 202 may delete its copy, so the frame must be committed by then, and a commit that fails must
+# answer an error instead (tests/api/test_commit_before_answer.py).
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+camera_bearer = HTTPBearer(
+    scheme_name="CameraToken",
+    description="The camera's token (`etlecam_...`), shown once by `etle cameras add` or "
+    "`etle cameras rotate-token`.",
+    auto_error=False,
+)
+
+
+def get_camera_device(
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(camera_bearer)],
+) -> Camera:
+    """The camera whose token came with the request: 401 if none, unknown or disabled. Only
+    `etlecam_` tokens are looked up, so no other credential can ever act as a camera."""
+    if credentials is None:
+        raise Unauthorized("send the camera token as `Authorization: Bearer etlecam_...`")
+    return authenticate(session, credentials.credentials)
+
+
+CameraDevice = Annotated[Camera, Depends(get_camera_device)]

@@ -1,0 +1,103 @@
+"""One place that turns errors into HTTP answers: `{"error": code, "message": text, "detail": ...}`.
+
+Domain errors carry their status. A database that cannot be reached answers 503 with
+Retry-After, so a camera retries instead of dropping the frame.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+
+from etle.errors import EtleError, RateLimited, ServiceUnavailable, Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+def error_body(error: str, message: str, detail: object = None) -> dict[str, object]:
+    body: dict[str, object] = {"error": error, "message": message}
+    if detail is not None:
+        body["detail"] = detail
+    return body
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EtleError)
+    headers: dict[str, str] | None = None
+    if isinstance(exc, ServiceUnavailable):
+        headers = {"Retry-After": "5"}
+    elif isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}  # RFC 6750: say how to authenticate
+    return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=headers)
+
+
+_HTTP_ERRORS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Errors raised by the framework itself (unknown route, body over the size limit, a
+    multipart form that cannot be parsed), in the same shape as the domain's."""
+    assert isinstance(exc, HTTPException)
+    status, message = exc.status_code, str(exc.detail)
+    if status == 413:
+        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+        message = "the request body is too large" + (
+            f"; the limit is {limit} bytes" if limit is not None else ""
+        )
+    elif isinstance(exc.__context__, MultiPartException):  # raised by Request.form()
+        status, message = 422, f"the multipart form is not valid: {exc.__context__.message}"
+    error = _HTTP_ERRORS.get(status, "validation_failed" if status == 422 else "http_error")
+    return JSONResponse(error_body(error, message), status_code=status, headers=exc.headers)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse(
+        error_body("validation_failed", "the request is not valid", detail), status_code=422
+    )
+
+
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body("service_unavailable", "the database is unavailable; retry shortly"),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _changed_meanwhile(_request: Request, exc: Exception) -> JSONResponse:
+    # The optimistic version column caught two changes to one row at once: the later loses.
+    log.info("concurrent change refused: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body("conflict", "the record was changed by someone else meanwhile; reload"),
+        status_code=409,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(EtleError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StaleDataError, _changed_meanwhile)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DBAPIError, _database_down)

@@ -1,0 +1,111 @@
+"""`POST /api/v1/frames`: the push contract for camera vendors.
+
+The route only authenticates, reads the form and hands over to `camera_ingest.intake`; the
+frame's transaction commits (and its recognition job is queued) before the answer leaves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from api.deps import AppRuntime, CameraDevice, DbSession
+from camera_ingest.intake import MAX_METADATA_BYTES, FrameMetadata, ingest_frame, parse_metadata
+
+router = APIRouter(prefix="/api/v1", tags=["camera intake"])
+
+# Multipart framing and the metadata field on top of the image itself: the whole body may be
+# this much larger than ETLE_MAX_UPLOAD_BYTES (see api/app.py).
+FORM_OVERHEAD_BYTES = MAX_METADATA_BYTES + 16 * 1024
+
+
+class FrameAccepted(BaseModel):
+    frame_id: int = Field(description="The frame's number; a repeat answers the same one.")
+    status: str = Field(description="`queued` until read; `read` or `failed` afterwards.")
+    duplicate: bool = Field(description="true when this image or sequence number was sent before")
+
+
+def _error(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"example": example}},
+    }
+
+
+@router.post(
+    "/frames",
+    status_code=202,
+    summary="Push one frame from a camera",
+    response_model=FrameAccepted,
+    form_limits={"max_files": 1, "max_fields": 1, "max_part_size": MAX_METADATA_BYTES},
+    responses={
+        200: {"model": FrameAccepted, "description": "Seen before: the first frame's number."},
+        401: _error(
+            "Unknown or disabled camera, or no camera token.",
+            {"error": "unauthorized", "message": "unknown or disabled camera"},
+        ),
+        413: _error(
+            "The image (or the whole request) is over the size limit.",
+            {"error": "payload_too_large", "message": "image is 12582912 bytes; ..."},
+        ),
+        415: _error(
+            "Not a JPEG or PNG image.",
+            {"error": "unsupported_media_type", "message": "not a JPEG or PNG image"},
+        ),
+        422: _error(
+            "Bad metadata, a truncated or corrupt image, absurd dimensions, a decompression "
+            "bomb, or a violation this camera may not report.",
+            {
+                "error": "validation_failed",
+                "message": "metadata is not valid",
+                "detail": [{"field": "captured_at", "problem": "Field required"}],
+            },
+        ),
+        503: _error(
+            "The database or the evidence store is unavailable: retry after `Retry-After`.",
+            {"error": "service_unavailable", "message": "the database is unavailable"},
+        ),
+    },
+)
+def push_frame(
+    camera: CameraDevice,
+    session: DbSession,
+    runtime: AppRuntime,
+    response: Response,
+    image: Annotated[UploadFile, File(description="The frame, JPEG or PNG.")],
+    metadata: Annotated[
+        str,
+        Form(
+            description="JSON object: "
+            + ", ".join(
+                f"`{name}`" + ("" if field.is_required() else " (optional)")
+                for name, field in FrameMetadata.model_fields.items()
+            )
+            + ". `captured_at` is ISO 8601 with a time zone.",
+            examples=['{"captured_at": "2026-11-20T07:15:04+07:00", "violation": "red_light"}'],
+        ),
+    ],
+) -> FrameAccepted:
+    """Store one frame as evidence and queue it for plate reading.
+
+    `202` the frame is stored (committed) and queued. `200` the same image, or the same
+    `sequence` from this camera, was received before: nothing new is stored and the first
+    frame's number is returned, so a camera may safely resend anything it is unsure about.
+    Any error stores nothing.
+    """
+    parsed = parse_metadata(metadata)
+    data = image.file.read()  # bounded: the body limit was enforced while it was received
+    result = ingest_frame(
+        session,
+        camera=camera,
+        data=data,
+        metadata=parsed,
+        store=runtime.evidence,
+        settings=runtime.settings,
+        enqueue=runtime.enqueue_recognition,
+    )
+    if result.duplicate:
+        response.status_code = 200
+    return FrameAccepted(frame_id=result.frame_id, status=result.status, duplicate=result.duplicate)

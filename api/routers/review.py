@@ -1,0 +1,204 @@
+"""Officer review over HTTP: claim the next case, see its evidence, decide; supervisors' views.
+
+Rules live in `etle.cases` (lease, review, eligibility, accountability); this module only
+translates HTTP to those calls.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from api.deps import AppRuntime, DbSession
+from api.security import Reviewer, StatsReader, Supervisor
+from etle.cases.accountability import Override, ReviewStats, overrides, review_stats
+from etle.cases.casefile import CaseFile, build_case_file
+from etle.cases.evidence_access import frame_image, plate_image
+from etle.cases.lease import claim, release
+from etle.cases.models import Case, RejectReason, ReviewAction
+from etle.cases.review import Decision, decide
+from etle.clock import require_aware, utcnow
+from etle.errors import ValidationFailed
+from etle.officers.models import Officer
+from etle.portal.disputes import owner_photo
+
+router = APIRouter(prefix="/api/v1/review", tags=["officers: review"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in, token expired, or account disabled"},
+    403: {"description": "the role may not do this, conflict of interest, or four eyes"},
+    404: {"description": "no such case"},
+    409: {"description": "not your lease, lease expired, or the case moved on"},
+    422: {"description": "invalid decision (reason missing, plate not registered, ...)"},
+}
+EVIDENCE_CACHE = "private, max-age=300"
+
+
+class ClaimedCase(BaseModel):
+    case: CaseFile
+    frame_url: str
+    plate_url: str | None
+
+
+class DecisionIn(BaseModel):
+    action: ReviewAction
+    plate: str | None = Field(default=None, max_length=20, description="correct: the new plate")
+    reason: RejectReason | None = Field(default=None, description="reject: the reason code")
+    text: str | None = Field(
+        default=None, max_length=500, description='reject "other": required; escalate: a note'
+    )
+
+
+class DecisionOut(BaseModel):
+    case_id: int
+    decision_id: int
+    action: str
+    status: str
+    plate: str
+    notice_number: str | None
+
+
+class Released(BaseModel):
+    case_id: int
+    status: str
+
+
+def claimed_case(
+    request: Request, session: DbSession, case: Case, officer: Officer, rt: AppRuntime
+) -> ClaimedCase:
+    return ClaimedCase(
+        case=build_case_file(session, case, officer=officer, settings=rt.settings),
+        frame_url=str(request.url_for("review_frame", case_id=case.id)),
+        plate_url=(
+            str(request.url_for("review_plate", case_id=case.id)) if case.plate_read_id else None
+        ),
+    )
+
+
+@router.post(
+    "/claim",
+    summary="The next case to decide, leased to you (204 when nothing waits)",
+    response_model=ClaimedCase,
+    responses={204: {"description": "no case waits for you"}, **ERRORS},
+)
+def claim_next(
+    request: Request, session: DbSession, officer: Reviewer, rt: AppRuntime
+) -> ClaimedCase | Response:
+    case = claim(session, officer=officer, settings=rt.settings)
+    if case is None:
+        return Response(status_code=204)
+    return claimed_case(request, session, case, officer, rt)
+
+
+@router.post(
+    "/{case_id}/decision",
+    summary="Decide the case you hold: confirm, correct, reject or escalate",
+    response_model=DecisionOut,
+    responses=ERRORS,
+)
+def decision(
+    case_id: int, body: DecisionIn, session: DbSession, officer: Reviewer, rt: AppRuntime
+) -> DecisionOut:
+    outcome = decide(
+        session,
+        case_id=case_id,
+        officer=officer,
+        decision=Decision(body.action, plate=body.plate, reason=body.reason, text=body.text),
+        settings=rt.settings,
+    )
+    return DecisionOut(
+        case_id=outcome.case.id,
+        decision_id=outcome.decision.id,
+        action=outcome.decision.action,
+        status=outcome.case.status,
+        plate=outcome.case.plate,
+        notice_number=outcome.notice.notice_number if outcome.notice else None,
+    )
+
+
+@router.post(
+    "/{case_id}/release",
+    summary="Give the case you hold back to the queue",
+    response_model=Released,
+    responses=ERRORS,
+)
+def give_back(case_id: int, session: DbSession, officer: Reviewer) -> Released:
+    case = release(session, case_id=case_id, officer=officer)
+    return Released(case_id=case.id, status=case.status)
+
+
+@router.get(
+    "/{case_id}/frame",
+    name="review_frame",
+    summary="The evidence frame (hash re-checked on every read)",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, **ERRORS},
+)
+def frame(case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime) -> Response:
+    data, content_type = frame_image(session, rt.evidence, case_id=case_id, officer=officer)
+    return Response(data, media_type=content_type, headers={"Cache-Control": EVIDENCE_CACHE})
+
+
+@router.get(
+    "/{case_id}/plate",
+    name="review_plate",
+    summary="A zoomed crop of the plate, cut from the hash-checked frame",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+)
+def plate(case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime) -> Response:
+    data = plate_image(session, rt.evidence, case_id=case_id, officer=officer)
+    return Response(data, media_type="image/png", headers={"Cache-Control": EVIDENCE_CACHE})
+
+
+@router.get(
+    "/{case_id}/owner-photo",
+    summary='The owner\'s photo of their own vehicle (a "not my vehicle" report from the portal)',
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, **ERRORS},
+)
+def owner_photo_image(
+    case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime
+) -> Response:
+    data, content_type = owner_photo(session, rt.evidence, case_id=case_id, officer=officer)
+    return Response(data, media_type=content_type, headers={"Cache-Control": EVIDENCE_CACHE})
+
+
+@router.get(
+    "/overrides",
+    summary="Supervisors: corrections, second confirmations, escalation outcomes (newest first)",
+    response_model=list[Override],
+    responses=ERRORS,
+)
+def list_overrides(
+    session: DbSession,
+    _officer: Supervisor,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_id: Annotated[int | None, Query(description="page: decisions older than this")] = None,
+) -> list[Override]:
+    return overrides(session, limit=limit, before_id=before_id)
+
+
+@router.get(
+    "/stats",
+    summary="Supervisors: per-officer decisions, time, reversals; backlog; service level",
+    response_model=ReviewStats,
+    responses=ERRORS,
+)
+def stats(
+    session: DbSession,
+    _officer: StatsReader,
+    rt: AppRuntime,
+    since: Annotated[datetime | None, Query(description="with offset; default 30 days ago")] = None,
+    until: Annotated[datetime | None, Query(description="with offset; default now")] = None,
+) -> ReviewStats:
+    now = utcnow()
+    try:
+        start = require_aware(since, "since") if since else now - timedelta(days=30)
+        end = require_aware(until, "until") if until else now
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    return review_stats(session, settings=rt.settings, since=start, until=end, now=now)
