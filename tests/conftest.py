@@ -1,0 +1,124 @@
+"""Test fixtures shared by the whole suite.
+
+Databases: every database test runs on SQLite, and again on PostgreSQL when
+ETLE_TEST_DATABASE_URL points at a server (`.ci/run` sets it). Each run creates its own
+PostgreSQL database and drops it afterwards, so runs on one server never collide.
+
+* `session`: a session inside a transaction that is rolled back after the test (fast; for
+  services that only flush).
+* `fresh_url`: an empty, migrated database of its own, for tests of code that commits
+  (workers, the demo, the API).
+
+Models: tests marked `models` need the plate detector and OCR files: ETLE_MODELS_DIR, or
+../shared/models beside the repository. They are skipped, with the reason, where neither exists.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.orm import Session
+
+from etle.db import create_engine
+from etle.migrate import upgrade
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DATASET = SHARED / "datasets" / "id-plates-dev"
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ETLE_TEST_DATABASE_URL") else [])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "models_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.models)
+
+
+class Databases:
+    """Creates empty databases on one backend and drops them at the end of the run."""
+
+    def __init__(self, backend: str, tmp: Path) -> None:
+        self.backend, self.tmp, self.created = backend, tmp, []  # type: ignore[var-annotated]
+        self.admin = os.environ.get("ETLE_TEST_DATABASE_URL", "")
+
+    def new(self) -> str:
+        name = f"etle_test_{uuid.uuid4().hex[:12]}"
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp / (name + '.db')}"
+        admin = create_engine(self.admin, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.created.append(name)
+        return make_url(self.admin).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        admin = create_engine(self.admin, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    dbs = Databases(request.param, tmp_path_factory.mktemp(request.param))
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def engine(databases: Databases) -> Iterator[Engine]:
+    eng = create_engine(databases.new())
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with engine.connect() as connection:
+        outer = connection.begin()
+        db = Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield db
+        finally:
+            db.close()
+            outer.rollback()
+
+
+@pytest.fixture
+def fresh_url(databases: Databases) -> str:
+    url = databases.new()
+    eng = create_engine(url)
+    upgrade(eng)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    configured = os.environ.get("ETLE_MODELS_DIR")
+    path = Path(configured) if configured else SHARED / "models"
+    if not (path / "cct_xs_v1_global.onnx").is_file():
+        pytest.skip(f"plate models not found in {path}: set ETLE_MODELS_DIR (see README)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dataset_dir() -> Path:
+    if not (DATASET / "README.md").is_file():
+        pytest.skip(f"development photos not found at {DATASET}")
+    return DATASET
