@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
+import onnxruntime as ort
 from fast_plate_ocr import LicensePlateRecognizer
 from fast_plate_ocr.inference.hub import AVAILABLE_ONNX_MODELS
 
@@ -77,16 +78,7 @@ def _reader(models_dir: Path | None, ocr_model: str) -> PlateReader:
         if not model_path.is_absolute() and models_dir is not None:
             model_path = models_dir / model_path
         config_path = model_path.with_name(f"{model_path.stem}_plate_config.yaml")
-        missing = [p for p in (model_path, config_path) if not p.is_file()]
-        if missing:
-            raise ConfigError(f"OCR model files not found: {', '.join(map(str, missing))}")
-        recognizer = LicensePlateRecognizer(
-            onnx_model_path=model_path,
-            plate_config_path=config_path,
-            device="cpu",
-            sess_options=options,
-        )
-        return PlateReader(recognizer)
+        return _local_reader(model_path, config_path, options)
     if ocr_model not in AVAILABLE_ONNX_MODELS:
         raise ConfigError(
             f"unknown OCR model {ocr_model!r}; "
@@ -100,6 +92,11 @@ def _reader(models_dir: Path | None, ocr_model: str) -> PlateReader:
     model_url, config_url = AVAILABLE_ONNX_MODELS[ocr_model]
     model_path = models_dir / PurePosixPath(urlparse(model_url).path).name
     config_path = models_dir / PurePosixPath(urlparse(config_url).path).name
+    return _local_reader(model_path, config_path, options)
+
+
+def _local_reader(model_path: Path, config_path: Path, options: ort.SessionOptions) -> PlateReader:
+    """A reader from model files on disk, refusing with both names when either is missing."""
     missing = [p for p in (model_path, config_path) if not p.is_file()]
     if missing:
         raise ConfigError(f"OCR model files not found: {', '.join(map(str, missing))}")
