@@ -11,7 +11,13 @@ from rich.table import Table
 from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
 from camera_ingest.health import camera_health
 from etle.cameras.models import Camera
-from etle.cameras.service import add_camera, disable_camera, list_cameras, rotate_token
+from etle.cameras.service import (
+    add_camera,
+    describe,
+    disable_camera,
+    list_cameras,
+    rotate_token,
+)
 from etle.clock import format_local
 from etle.db import session_scope
 
@@ -28,16 +34,7 @@ def _actor() -> str:
 def _camera_dict(camera: Camera) -> dict[str, Any]:
     return {
         "id": camera.id,
-        "name": camera.name,
-        "status": camera.status,
-        "violation_codes": camera.violation_codes,
-        "latitude": camera.latitude,
-        "longitude": camera.longitude,
-        "address": camera.address,
-        "road": camera.road,
-        "direction": camera.direction,
-        "speed_limit_kmh": camera.speed_limit_kmh,
-        "timezone": camera.timezone,
+        **describe(camera),
         "created_at": camera.created_at.isoformat(),
         "token_rotated_at": camera.token_rotated_at.isoformat(),
     }

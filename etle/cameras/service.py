@@ -36,7 +36,8 @@ def is_camera_token(token: str) -> bool:
     return token.startswith(TOKEN_PREFIX) and len(token) < 200
 
 
-def _public(camera: Camera) -> dict[str, object]:
+def describe(camera: Camera) -> dict[str, object]:
+    """What a camera is and where it stands: nothing secret (no token, no token hash)."""
     return {
         "name": camera.name,
         "latitude": camera.latitude,
@@ -110,7 +111,7 @@ def add_camera(
         action="camera.created",
         entity_type="camera",
         entity_id=camera.id,
-        after=_public(camera),
+        after=describe(camera),
     )
     return camera, token
 
