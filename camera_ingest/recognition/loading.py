@@ -123,3 +123,30 @@ def _box_model(models_dir: Path | None, kind: str, model: str) -> BoxModel:
     if not path.is_file():
         raise ConfigError(f"plate detector not found: {path}")
     return YoloV5BoxModel(path)
+
+
+def missing_model_files(settings: IngestSettings) -> list[str]:
+    """The model files a worker would fail to load, without loading them (`/readyz`).
+
+    Only files in ETLE_MODELS_DIR are checked; models from the libraries' hubs are fetched by
+    the worker on first use and cannot be checked here.
+    """
+    kind = settings.detector or ("yolov5" if settings.models_dir else "open-image-models")
+    if settings.models_dir is None:
+        return [] if kind == "open-image-models" else ["ETLE_MODELS_DIR (yolov5 detector)"]
+    paths: list[Path] = []
+    if kind == "yolov5":
+        model = settings.detector_model or DETECTOR_DEFAULTS[kind][0]
+        paths.append(settings.models_dir / f"{model}.onnx")
+    ocr = settings.ocr_model
+    if ocr.endswith(".onnx"):
+        model_path = Path(ocr) if Path(ocr).is_absolute() else settings.models_dir / ocr
+        paths += [model_path, model_path.with_name(f"{model_path.stem}_plate_config.yaml")]
+    elif ocr in AVAILABLE_ONNX_MODELS:
+        paths += [
+            settings.models_dir / PurePosixPath(urlparse(url).path).name
+            for url in AVAILABLE_ONNX_MODELS[ocr]
+        ]
+    else:
+        return [f"unknown OCR model {ocr!r}"]
+    return [path.name for path in paths if not path.is_file()]
