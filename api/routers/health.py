@@ -38,7 +38,9 @@ def _queue(runtime: AppRuntime) -> str:
 
 
 def _disk(runtime: AppRuntime) -> str:
-    free_mb = shutil.disk_usage(runtime.settings.data_dir).free // 2**20
+    # The evidence store takes every frame; it may be a disk of its own inside the data folder.
+    root = runtime.evidence.root
+    free_mb = shutil.disk_usage(root if root.is_dir() else runtime.settings.data_dir).free // 2**20
     if free_mb < runtime.settings.min_free_disk_mb:
         raise OSError(f"{free_mb} MB free, below ETLE_MIN_FREE_DISK_MB")
     return "ok"
