@@ -11,6 +11,7 @@ from api.console.routes import install_console
 from api.errors import install_error_handlers
 from api.limits import DeclaredBodyLimit
 from api.metrics import install_metrics
+from api.openapi_doc import install_openapi
 from api.portal import install_portal
 from api.routers import (
     auth,
@@ -63,4 +64,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(payments.router)
     install_console(app)
     install_portal(app)
+    install_openapi(app)
     return app

@@ -33,7 +33,9 @@ def make_rt(fresh_url: str, tmp_path: Path) -> Iterator[object]:
 
     def make(**overrides: object) -> Runtime:
         overrides = {"queue_url": None, **overrides}
-        settings = load_app_settings(data_dir=tmp_path / "data", database_url=fresh_url, **overrides)
+        settings = load_app_settings(
+            data_dir=tmp_path / "data", database_url=fresh_url, **overrides
+        )
         made.append(build_runtime(settings))
         return made[-1]
 
