@@ -255,9 +255,30 @@ def app(rt: Runtime) -> FastAPI:
     return create_app(rt)
 
 
+def missing_from_table(app: FastAPI) -> list[str]:
+    return sorted(
+        f"{r.method} {r.path}" for r in every_route(app) if (r.method, r.path) not in ACCESS
+    )
+
+
+def test_a_new_route_without_an_entry_is_caught(app: FastAPI) -> None:
+    """The table check itself: a route added anywhere (here, late, on the app) is reported."""
+    assert missing_from_table(app) == []
+
+    @app.get("/api/v1/forgotten/{thing}")
+    def forgotten(thing: str) -> dict[str, str]:
+        return {"thing": thing}
+
+    @app.post("/console/forgotten")
+    def forgotten_form() -> None:
+        return None
+
+    assert missing_from_table(app) == ["GET /api/v1/forgotten/{thing}", "POST /console/forgotten"]
+
+
 def test_every_route_is_in_the_table_and_declares_what_the_table_says(app: FastAPI) -> None:
     routes = list(every_route(app))
-    missing = sorted(f"{r.method} {r.path}" for r in routes if (r.method, r.path) not in ACCESS)
+    missing = missing_from_table(app)
     assert missing == [], "add these routes to ACCESS in tests/api/test_authorization.py"
     stale = sorted(set(ACCESS) - {(r.method, r.path) for r in routes})
     assert stale == [], "ACCESS names routes the app no longer has"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -84,7 +84,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
 def _credential(path: str, tokens: dict[str, str]) -> dict[str, str]:
     if path == "/api/v1/frames":
         return {"Authorization": f"Bearer {tokens['camera']}"}
-    if path.startswith("/api/v1/portal"):
+    if path.startswith("/api/v1/public/notices/"):
         return {"Authorization": f"Bearer {tokens['grant']}"}
     if path == "/metrics":
         return {"Authorization": "Bearer fuzz-metrics-0123456789"}
