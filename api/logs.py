@@ -21,12 +21,12 @@ import logging
 import re
 import traceback
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 # A path segment kept as it is: route words (`frames`, `verify`, `v1`); anything else is data.
 _WORD = re.compile(r"^(?:[a-z][a-z_-]{0,39}|v\d{1,2})$")
 # Loggers that print values (URLs with phone numbers, SQL parameters) at INFO or below.
-QUIET = ("httpx", "httpcore", "sqlalchemy.engine", "aiosmtplib", "mail.log", "multipart")
+QUIET = ("httpx", "httpx2", "httpcore", "sqlalchemy.engine", "aiosmtplib", "mail.log", "multipart")
 
 
 def path_shape(path: str) -> str:
@@ -75,9 +75,11 @@ def formatter_for(kind: str) -> logging.Formatter:
     return JsonFormatter() if kind == "json" else TextFormatter()
 
 
-def configure_logging(kind: str = "json", level: int = logging.INFO) -> None:
+def configure_logging(
+    kind: str = "json", level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
     """Route every logger (ours, uvicorn's, Huey's) through one handler on stderr."""
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter_for(kind))
     root = logging.getLogger()
     root.handlers[:] = [handler]
