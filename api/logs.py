@@ -42,11 +42,17 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
         }
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+        if (
+            record.name == "uvicorn.access"
+            and isinstance(record.args, tuple)
+            and len(record.args) == 5
+        ):
             # uvicorn: (client address, method, path, HTTP version, status)
             _client, method, path, _version, status = record.args
             entry.update(message="request", method=method, path=path_shape(str(path)))
             entry["status"] = status
+        elif record.name == "uvicorn.access":  # an access line of another shape: say nothing
+            entry["message"] = "request"
         else:
             entry["message"] = record.getMessage()
         if record.exc_info and record.exc_info[0] is not None:
