@@ -71,28 +71,37 @@ def load_baseline(settings: IngestSettings) -> BaselineRecognizer:
 
 def _reader(models_dir: Path | None, ocr_model: str) -> PlateReader:
     options = session_options()
+    files = _ocr_files(models_dir, ocr_model)
+    if files is not None:
+        return _local_reader(*files, options)
+    assert ocr_model in AVAILABLE_ONNX_MODELS  # _ocr_files refused any other name
+    # Downloads once into ~/.cache/fast-plate-ocr on a machine with internet.
+    recognizer = LicensePlateRecognizer(ocr_model, device="cpu", sess_options=options)
+    return PlateReader(recognizer)
+
+
+def _ocr_files(models_dir: Path | None, ocr_model: str) -> tuple[Path, Path] | None:
+    """The OCR model's ONNX file and plate config on disk; None when the hub provides them."""
     if ocr_model.endswith(".onnx"):
         # A model of one's own (issue 10 trains Indonesian ones): the ONNX file, and beside it
         # its fast-plate-ocr plate config named like the hub's (`<name>_plate_config.yaml`).
         model_path = Path(ocr_model)
         if not model_path.is_absolute() and models_dir is not None:
             model_path = models_dir / model_path
-        config_path = model_path.with_name(f"{model_path.stem}_plate_config.yaml")
-        return _local_reader(model_path, config_path, options)
+        return model_path, model_path.with_name(f"{model_path.stem}_plate_config.yaml")
     if ocr_model not in AVAILABLE_ONNX_MODELS:
         raise ConfigError(
             f"unknown OCR model {ocr_model!r}; "
             f"fast-plate-ocr offers {sorted(AVAILABLE_ONNX_MODELS)}, or give an .onnx file"
         )
     if models_dir is None:
-        # Downloads once into ~/.cache/fast-plate-ocr on a machine with internet.
-        recognizer = LicensePlateRecognizer(ocr_model, device="cpu", sess_options=options)
-        return PlateReader(recognizer)
+        return None
     # The folder holds the hub's files under the hub's own names.
     model_url, config_url = AVAILABLE_ONNX_MODELS[ocr_model]
-    model_path = models_dir / PurePosixPath(urlparse(model_url).path).name
-    config_path = models_dir / PurePosixPath(urlparse(config_url).path).name
-    return _local_reader(model_path, config_path, options)
+    return (
+        models_dir / PurePosixPath(urlparse(model_url).path).name,
+        models_dir / PurePosixPath(urlparse(config_url).path).name,
+    )
 
 
 def _local_reader(model_path: Path, config_path: Path, options: ort.SessionOptions) -> PlateReader:
@@ -138,15 +147,8 @@ def missing_model_files(settings: IngestSettings) -> list[str]:
     if kind == "yolov5":
         model = settings.detector_model or DETECTOR_DEFAULTS[kind][0]
         paths.append(settings.models_dir / f"{model}.onnx")
-    ocr = settings.ocr_model
-    if ocr.endswith(".onnx"):
-        model_path = Path(ocr) if Path(ocr).is_absolute() else settings.models_dir / ocr
-        paths += [model_path, model_path.with_name(f"{model_path.stem}_plate_config.yaml")]
-    elif ocr in AVAILABLE_ONNX_MODELS:
-        paths += [
-            settings.models_dir / PurePosixPath(urlparse(url).path).name
-            for url in AVAILABLE_ONNX_MODELS[ocr]
-        ]
-    else:
-        return [f"unknown OCR model {ocr!r}"]
+    try:
+        paths += list(_ocr_files(settings.models_dir, settings.ocr_model) or ())
+    except ConfigError as exc:
+        return [exc.message]
     return [path.name for path in paths if not path.is_file()]
