@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from api.console.routes import install_console
 from api.errors import install_error_handlers
 from api.limits import DeclaredBodyLimit
+from api.metrics import install_metrics
+from api.openapi_doc import install_openapi
 from api.portal import install_portal
 from api.routers import (
     auth,
@@ -49,6 +51,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     max_body = rt.settings.max_upload_bytes + frames.FORM_OVERHEAD_BYTES
     app.add_middleware(DeclaredBodyLimit, max_body_size=max_body)
     app.include_router(health.router)
+    install_metrics(app)
     app.include_router(frames.router, max_body_size=max_body)
     app.include_router(cameras.router)
     app.include_router(public_verify.router)
@@ -61,4 +64,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(payments.router)
     install_console(app)
     install_portal(app)
+    install_openapi(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.serving_config import ServingSettings
 from camera_ingest.config import IngestSettings
 from etle.cases.config import ReviewSettings
 from etle.errors import ConfigError
@@ -12,7 +13,13 @@ from notices.config import NoticeSettings
 
 
 class AppSettings(
-    IngestSettings, NoticeSettings, OfficerSettings, ReviewSettings, PortalSettings, PaymentSettings
+    IngestSettings,
+    NoticeSettings,
+    OfficerSettings,
+    ReviewSettings,
+    PortalSettings,
+    PaymentSettings,
+    ServingSettings,
 ):
     pass
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from camera_ingest.processing import WorkerContext, recognize_frame
 from etle.clock import utcnow
 from etle.db import after_commit, session_scope
 from etle.frames.models import Frame, FrameStatus
+from etle.metrics import RECOGNITION_SECONDS
 from etle.queue import JobQueue
 
 RECOGNIZE = "recognize_frame"
@@ -20,7 +22,13 @@ SWEEP_BATCH = 1000
 
 def register_ingest_jobs(queue: JobQueue, ctx: WorkerContext) -> None:
     def recognize(frame_id: int) -> str:
-        return recognize_frame(ctx, frame_id).value
+        started = time.perf_counter()
+        outcome = "error"  # raised: Huey retries the job
+        try:
+            outcome = recognize_frame(ctx, frame_id).value
+        finally:
+            RECOGNITION_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+        return outcome
 
     queue.register(RECOGNIZE, recognize)
 

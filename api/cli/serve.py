@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from api.cli.common import DataDir, settings
+from api.logs import uvicorn_log_config
+
+# uvicorn waits this long for requests in flight after SIGTERM or Ctrl-C before it closes them.
+GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
 def serve(
@@ -18,17 +24,33 @@ def serve(
     ] = True,
     data_dir: DataDir = None,
 ) -> None:
-    """Run the HTTP API: camera intake, officer review, public portal; docs at /docs."""
+    """Run the HTTP API: camera intake, officer review, public portal; docs at /docs.
+
+    SIGTERM or Ctrl-C stops taking connections and lets requests in flight finish (up to 30 s):
+    a frame being pushed is committed and answered, or not stored at all.
+    """
     if data_dir is not None:
         os.environ["ETLE_DATA_DIR"] = str(data_dir)  # read again by every worker process
-    settings()  # refuse bad settings here, with one line, before any process starts
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-        access_log=access_log,
-    )
+    s = settings()  # refuse bad settings here, with one line, before any process starts
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every API process writes its counters here, so /metrics from any of them sums all.
+        # A fresh folder per start: prometheus_client needs it empty when processes begin.
+        metrics_dir = tempfile.mkdtemp(prefix="etle-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_config=uvicorn_log_config(s.log_format),
+            log_level="info",
+            access_log=access_log,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -8,13 +8,16 @@ from typing import Annotated
 
 import typer
 from huey.consumer import Consumer
+from prometheus_client import start_http_server
 
 from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
+from api.logs import configure_logging
 from api.runtime import Runtime
 from camera_ingest.jobs import sweep_frames
 from notices.jobs import sweep_deliveries
 
 log = logging.getLogger(__name__)
+SWEEP_EVERY_SECONDS = 60
 
 
 def worker(
@@ -32,6 +35,14 @@ def worker(
             "CPU-bound: run one process per core instead."
         ),
     ] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve this process's Prometheus metrics on 127.0.0.1:PORT."),
+    ] = None,
+    sweep_every: Annotated[
+        float,
+        typer.Option(help="Seconds between sweeps for frames and deliveries whose job was lost."),
+    ] = SWEEP_EVERY_SECONDS,
     json: JsonFlag = False,
 ) -> None:
     """Run background jobs: plate recognition and notice dispatch.
@@ -43,6 +54,8 @@ def worker(
     and puts the jobs in hand back on the queue.
     """
     with runtime(data_dir) as rt:
+        if not burst:
+            configure_logging(rt.settings.log_format)
         rt.dispatch.journal.prune()
         if burst:
             started = time.perf_counter()
@@ -53,7 +66,12 @@ def worker(
             else:
                 out.print(f"ran {ran} jobs in {elapsed:.1f} s; queue empty")
             return
-        _serve(rt, threads)
+        if metrics_port is not None:
+            start_http_server(metrics_port, addr="127.0.0.1")
+        # Load the models now: a worker with a broken model setting fails at start, not on its
+        # first frame, and the first frame is not slower than the others.
+        rt.recognizer()
+        _serve(rt, threads, sweep_every)
 
 
 def _burst(rt: Runtime) -> int:
@@ -70,10 +88,7 @@ def _burst(rt: Runtime) -> int:
     return ran
 
 
-SWEEP_EVERY_SECONDS = 60
-
-
-def _serve(rt: Runtime, threads: int) -> None:
+def _serve(rt: Runtime, threads: int, sweep_every: float = 60) -> None:
     huey = rt.queue.huey
     rt.queue.requeue_interrupted()
     stop = threading.Event()
@@ -87,8 +102,8 @@ def _serve(rt: Runtime, threads: int) -> None:
                 sweep_frames(rt.queue, rt.ingest)
                 sweep_deliveries(rt.queue, rt.dispatch)
             except Exception:  # the database is down: try again next time
-                log.exception("sweep failed; trying again in %s s", SWEEP_EVERY_SECONDS)
-            stop.wait(SWEEP_EVERY_SECONDS)
+                log.exception("sweep failed; trying again in %s s", sweep_every)
+            stop.wait(sweep_every)
 
     sweeper = threading.Thread(target=sweep_now_and_then, name="sweep", daemon=True)
     sweeper.start()

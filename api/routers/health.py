@@ -1,9 +1,22 @@
+"""Liveness and readiness for load balancers and orchestrators.
+
+`/healthz` says the process answers (restart it if not). `/readyz` says whether it should be
+sent work: the database and the queue answer, the data directory has room for evidence, and
+the recognition models a worker needs are in place. Each check is named in the answer, so an
+operator sees which one failed; any failure answers 503 with Retry-After.
+"""
+
 from __future__ import annotations
 
+import shutil
+from typing import Any
+
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.deps import DbSession
+from api.deps import AppRuntime
+from camera_ingest.recognition.loading import missing_model_files
 
 router = APIRouter(tags=["health"])
 
@@ -13,7 +26,55 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the database answers")
-def readyz(session: DbSession) -> dict[str, str]:
-    session.execute(text("SELECT 1"))
-    return {"status": "ready", "database": "ok"}
+def _database(runtime: AppRuntime) -> str:
+    with runtime.sessions() as session:
+        session.execute(text("SELECT 1"))
+    return "ok"
+
+
+def _queue(runtime: AppRuntime) -> str:
+    runtime.queue.depth()
+    return "ok"
+
+
+def _disk(runtime: AppRuntime) -> str:
+    # The evidence store takes every frame; it may be a disk of its own inside the data folder.
+    root = runtime.evidence.root
+    free_mb = shutil.disk_usage(root if root.is_dir() else runtime.settings.data_dir).free // 2**20
+    if free_mb < runtime.settings.min_free_disk_mb:
+        raise OSError(f"{free_mb} MB free, below ETLE_MIN_FREE_DISK_MB")
+    return "ok"
+
+
+def _models(runtime: AppRuntime) -> str:
+    missing = missing_model_files(runtime.settings)
+    if missing:
+        raise FileNotFoundError("missing: " + ", ".join(missing))
+    return "ok"
+
+
+CHECKS = {"database": _database, "queue": _queue, "disk": _disk, "models": _models}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: database, queue, disk space and model files",
+    responses={
+        200: {"description": "Ready: every check is `ok`."},
+        503: {"description": "Not ready: the failed checks say why."},
+    },
+)
+def readyz(runtime: AppRuntime) -> Any:
+    checks: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        try:
+            checks[name] = check(runtime)
+        except Exception as exc:  # every failure is an answer here, never a 500
+            checks[name] = f"failed: {type(exc).__name__}" + (
+                f": {exc}" if isinstance(exc, OSError) else ""
+            )
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "not_ready", **checks}
+    if ready:
+        return body
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})

@@ -7,9 +7,9 @@ large batches are better made with `etle notices export-post` on a worker machin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.access import AdministratorOnly
@@ -50,8 +50,15 @@ def status(_admin: AdministratorOnly, session: DbSession) -> dict[str, Any]:
 
 @router.post("/post-batches", summary="Export pending letters as a print batch", responses=ERRORS)
 def export(
-    admin: AdministratorOnly, runtime: AppRuntime, limit: int | None = None
+    admin: AdministratorOnly,
+    runtime: AppRuntime,
+    session: DbSession,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> dict[str, Any]:
+    # The export runs in transactions of its own (it is the same code as the CLI's): end the
+    # request's, which checked the officer, first. On SQLite that one holds the write lock, and
+    # the export would wait for it until the busy timeout.
+    session.commit()
     batch = export_post(runtime.dispatch, actor=admin, limit=limit)
     if batch is None:
         return {"batch": None, "letters": 0}
@@ -59,7 +66,10 @@ def export(
 
 
 @router.get("/post-batches", summary="Print batches, newest first", responses=ERRORS)
-def batches(_admin: AdministratorOnly, runtime: AppRuntime) -> list[dict[str, Any]]:
+def batches(
+    _admin: AdministratorOnly, runtime: AppRuntime, session: DbSession
+) -> list[dict[str, Any]]:
+    session.commit()  # as in `export`: the listing reads in a session of its own
     return [_batch(b) for b in list_batches(runtime.dispatch)]
 
 

@@ -71,28 +71,37 @@ def load_baseline(settings: IngestSettings) -> BaselineRecognizer:
 
 def _reader(models_dir: Path | None, ocr_model: str) -> PlateReader:
     options = session_options()
+    files = _ocr_files(models_dir, ocr_model)
+    if files is not None:
+        return _local_reader(*files, options)
+    assert ocr_model in AVAILABLE_ONNX_MODELS  # _ocr_files refused any other name
+    # Downloads once into ~/.cache/fast-plate-ocr on a machine with internet.
+    recognizer = LicensePlateRecognizer(ocr_model, device="cpu", sess_options=options)
+    return PlateReader(recognizer)
+
+
+def _ocr_files(models_dir: Path | None, ocr_model: str) -> tuple[Path, Path] | None:
+    """The OCR model's ONNX file and plate config on disk; None when the hub provides them."""
     if ocr_model.endswith(".onnx"):
         # A model of one's own (issue 10 trains Indonesian ones): the ONNX file, and beside it
         # its fast-plate-ocr plate config named like the hub's (`<name>_plate_config.yaml`).
         model_path = Path(ocr_model)
         if not model_path.is_absolute() and models_dir is not None:
             model_path = models_dir / model_path
-        config_path = model_path.with_name(f"{model_path.stem}_plate_config.yaml")
-        return _local_reader(model_path, config_path, options)
+        return model_path, model_path.with_name(f"{model_path.stem}_plate_config.yaml")
     if ocr_model not in AVAILABLE_ONNX_MODELS:
         raise ConfigError(
             f"unknown OCR model {ocr_model!r}; "
             f"fast-plate-ocr offers {sorted(AVAILABLE_ONNX_MODELS)}, or give an .onnx file"
         )
     if models_dir is None:
-        # Downloads once into ~/.cache/fast-plate-ocr on a machine with internet.
-        recognizer = LicensePlateRecognizer(ocr_model, device="cpu", sess_options=options)
-        return PlateReader(recognizer)
+        return None
     # The folder holds the hub's files under the hub's own names.
     model_url, config_url = AVAILABLE_ONNX_MODELS[ocr_model]
-    model_path = models_dir / PurePosixPath(urlparse(model_url).path).name
-    config_path = models_dir / PurePosixPath(urlparse(config_url).path).name
-    return _local_reader(model_path, config_path, options)
+    return (
+        models_dir / PurePosixPath(urlparse(model_url).path).name,
+        models_dir / PurePosixPath(urlparse(config_url).path).name,
+    )
 
 
 def _local_reader(model_path: Path, config_path: Path, options: ort.SessionOptions) -> PlateReader:
@@ -123,3 +132,23 @@ def _box_model(models_dir: Path | None, kind: str, model: str) -> BoxModel:
     if not path.is_file():
         raise ConfigError(f"plate detector not found: {path}")
     return YoloV5BoxModel(path)
+
+
+def missing_model_files(settings: IngestSettings) -> list[str]:
+    """The model files a worker would fail to load, without loading them (`/readyz`).
+
+    Only files in ETLE_MODELS_DIR are checked; models from the libraries' hubs are fetched by
+    the worker on first use and cannot be checked here.
+    """
+    kind = settings.detector or ("yolov5" if settings.models_dir else "open-image-models")
+    if settings.models_dir is None:
+        return [] if kind == "open-image-models" else ["ETLE_MODELS_DIR (yolov5 detector)"]
+    paths: list[Path] = []
+    if kind == "yolov5":
+        model = settings.detector_model or DETECTOR_DEFAULTS[kind][0]
+        paths.append(settings.models_dir / f"{model}.onnx")
+    try:
+        paths += list(_ocr_files(settings.models_dir, settings.ocr_model) or ())
+    except ConfigError as exc:
+        return [exc.message]
+    return [path.name for path in paths if not path.is_file()]

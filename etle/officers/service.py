@@ -128,6 +128,16 @@ def disable_officer(session: Session, username: str, *, actor: str) -> Officer:
     return officer
 
 
+def sign_out(session: Session, officer: Officer) -> None:
+    """End every token and console session of this officer (the console's sign-out).
+
+    Deleting the cookie alone would leave a copy of it (a shared terminal, a proxy log) valid
+    until it expires; this makes any earlier credential fail at its next request.
+    """
+    officer.auth_version += 1
+    session.flush()
+
+
 def reset_password(session: Session, username: str, *, password: str, actor: str) -> Officer:
     """Set a new password; every token and console session issued before stops working."""
     officer = get_officer(session, username)

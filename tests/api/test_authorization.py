@@ -81,6 +81,7 @@ R = Permission.REVIEW
 ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): SIGNED,  # ETLE_METRICS_TOKEN; 404 while unset
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
@@ -254,9 +255,30 @@ def app(rt: Runtime) -> FastAPI:
     return create_app(rt)
 
 
+def missing_from_table(app: FastAPI) -> list[str]:
+    return sorted(
+        f"{r.method} {r.path}" for r in every_route(app) if (r.method, r.path) not in ACCESS
+    )
+
+
+def test_a_new_route_without_an_entry_is_caught(app: FastAPI) -> None:
+    """The table check itself: a route added anywhere (here, late, on the app) is reported."""
+    assert missing_from_table(app) == []
+
+    @app.get("/api/v1/forgotten/{thing}")
+    def forgotten(thing: str) -> dict[str, str]:
+        return {"thing": thing}
+
+    @app.post("/console/forgotten")
+    def forgotten_form() -> None:
+        return None
+
+    assert missing_from_table(app) == ["GET /api/v1/forgotten/{thing}", "POST /console/forgotten"]
+
+
 def test_every_route_is_in_the_table_and_declares_what_the_table_says(app: FastAPI) -> None:
     routes = list(every_route(app))
-    missing = sorted(f"{r.method} {r.path}" for r in routes if (r.method, r.path) not in ACCESS)
+    missing = missing_from_table(app)
     assert missing == [], "add these routes to ACCESS in tests/api/test_authorization.py"
     stale = sorted(set(ACCESS) - {(r.method, r.path) for r in routes})
     assert stale == [], "ACCESS names routes the app no longer has"
@@ -388,14 +410,20 @@ def _refused(access: Access, response: Response) -> bool:
     return response.status_code in (401, 403)
 
 
+SIGNS_OUT = {("POST", "/console/logout")}
+
+
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
 def test_each_caller_is_refused_exactly_what_it_may_not_do(
     rt: Runtime, app: FastAPI, caller: Caller
 ) -> None:
     credentials = _credentials(rt, caller)
     wrong: list[str] = []
+    # Signing out ends the caller's credentials everywhere (a copied cookie must die with it),
+    # so it is tried last.
+    routes = sorted(every_route(app), key=lambda r: (r.method, r.path) in SIGNS_OUT)
     with TestClient(app) as client:
-        for route in every_route(app):
+        for route in routes:
             access = ACCESS[(route.method, route.path)]
             is_console = access.kind == "console"
             is_page = access.kind == "portal_page"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from etle.audit.models import AuditEvent
@@ -15,7 +16,7 @@ from etle.notices.models import Channel, Delivery, DeliveryStatus, Notice
 from notices.post_batches import export_post
 from tests import factories
 from tests.notices.conftest import MakeRuntime
-from tests.notices.peers import smtp_server
+from tests.notices.peers import SmtpSink, free_port, smtp_server
 
 
 def _deliveries(rt, notice_id: int) -> dict[str, Delivery]:  # type: ignore[no-untyped-def]
@@ -81,6 +82,40 @@ def test_connection_lost_is_temporary(make_runtime: MakeRuntime) -> None:
     email = _deliveries(rt, notice.id)["email"]
     assert (email.status, email.attempts) == (DeliveryStatus.PENDING, 1)
     assert "SMTP unavailable" in (email.last_error or "")
+
+
+def test_smtp_down_for_minutes_is_retried_with_backoff_then_delivered_once(
+    make_runtime: MakeRuntime,
+) -> None:
+    """The fault drill "SMTP server down for minutes": nothing listens on the port while the
+    dispatcher retries (the test above shows the backoff), then the server comes back and the
+    email goes out, once."""
+    port = free_port()  # nothing listens here yet
+    rt = make_runtime(
+        email_backend="smtp", smtp_port=port, smtp_timeout_seconds=2, dispatch_retry_seconds=30
+    )
+    with session_scope(rt.sessions) as session:
+        notice = factories.confirmed_notice(session, rt.evidence, rt.settings, phone=None)
+    start = utcnow()
+    for minutes in (0, 1, 3, 7):  # the server stays down for these first minutes
+        rt.queue.drain(now=(start + timedelta(minutes=minutes)).replace(tzinfo=None))
+        email = _deliveries(rt, notice.id)["email"]
+        assert email.status == DeliveryStatus.PENDING
+        assert email.next_attempt_at is not None
+    tried = email.attempts
+    assert tried >= 4  # retried all along, not given up
+    assert tried < rt.settings.dispatch_max_attempts
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for minutes in (15, 16):  # due again; the second drain finds nothing left to send
+            rt.queue.drain(now=(start + timedelta(minutes=minutes)).replace(tzinfo=None))
+    finally:
+        controller.stop()
+    email = _deliveries(rt, notice.id)["email"]
+    assert (email.status, email.attempts) == (DeliveryStatus.SENT, tried + 1)
+    assert len(sink.received) == 1
 
 
 def test_permanent_failure_is_recorded_and_the_letter_goes_by_post(

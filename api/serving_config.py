@@ -1,0 +1,28 @@
+"""Settings of the running service itself (prefix `ETLE_`): metrics, logs, readiness."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from etle.config import Settings, refuse_placeholder
+
+
+class ServingSettings(Settings):
+    # Bearer token Prometheus sends to scrape `/metrics`. Unset: `/metrics` answers 404, so a
+    # server facing the internet shows nothing about itself unless asked to.
+    metrics_token: SecretStr | None = None
+    # `json`: one JSON object per line (log shippers); `text`: one readable line (a terminal).
+    log_format: Literal["json", "text"] = "json"
+    # `/readyz` answers 503 when the data directory has less free space than this: a full disk
+    # would refuse every frame, so the load balancer should stop sending them here first.
+    min_free_disk_mb: int = Field(default=1024, ge=0)
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        value = refuse_placeholder(value, "ETLE_METRICS_TOKEN")
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("ETLE_METRICS_TOKEN must be at least 16 characters")
+        return value
