@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import os
 import tempfile
 import threading
@@ -170,7 +171,7 @@ class SmtpEmailSender:
         self.connections_opened = 0  # for tests and the benchmark: reuse is visible
 
     # -- the background loop ------------------------------------------------------------
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+    def _start(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         with self._start_lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
@@ -179,14 +180,22 @@ class SmtpEmailSender:
                 )
                 self._thread.start()
                 self._loop = loop
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self._start(coroutine).result()
 
     def send(self, outgoing: Outgoing) -> Sent:
+        return self.submit(outgoing).result()
+
+    def submit(self, outgoing: Outgoing) -> concurrent.futures.Future[Sent]:
+        """Build the message here and hand it to the session thread; the future says how it
+        went. The caller can render the next letter while this one is on the wire."""
         recipient, data = email_bytes(
             outgoing, sender=self.settings.email_from, wording=self.wording, dkim=self.dkim
         )
         ref = message_id(outgoing.idempotency_key, self.settings.email_from)
-        return self._run(self.send_bytes(recipient, data, ref, outgoing.on_accepted))
+        return self._start(self.send_bytes(recipient, data, ref, outgoing.on_accepted))
 
     def close(self) -> None:
         if self._loop is None:
