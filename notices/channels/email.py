@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosmtplib
+import numpy as np
 
 from etle.errors import ConfigError
 from notices.channels.base import Outgoing, PermanentFailure, Sent, TemporaryFailure
@@ -80,12 +81,23 @@ def _wire_bytes(outgoing: Outgoing, *, sender: str, wording: Wording) -> bytes:
     message = build_email(stand_in, sender=sender, wording=wording)
     data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     placeholder = base64.b64encode(marker) + b"\r\n"
-    encoded = base64.b64encode(outgoing.pdf)
-    body = b"".join(encoded[i : i + 76] + b"\r\n" for i in range(0, len(encoded), 76))
+    body = _base64_lines(outgoing.pdf)
     if data.count(placeholder) != 1:  # cannot happen with a 14-byte prefix; never guess
         full = build_email(outgoing, sender=sender, wording=wording)
         return full.as_bytes(policy=full.policy.clone(linesep="\r\n"))
     return data.replace(placeholder, body)
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """Base64 in 76-column CRLF lines, as the generator writes it: the full lines are laid out
+    as rows of a byte array with CR LF appended (one pass in C instead of 3,000 slices)."""
+    encoded = base64.b64encode(data)
+    rows = len(encoded) // 76
+    grid = np.empty((rows, 78), dtype=np.uint8)
+    grid[:, :76] = np.frombuffer(encoded, dtype=np.uint8, count=rows * 76).reshape(rows, 76)
+    grid[:, 76:] = (13, 10)
+    tail = encoded[rows * 76 :]
+    return grid.tobytes() + (tail + b"\r\n" if tail else b"")
 
 
 class DkimSigner:
