@@ -264,29 +264,33 @@ def _finish(
 
 
 def _claim_chunk(ctx: DispatchContext, delivery_id: int) -> tuple[list[_Claimed], DeliveryStatus]:
-    """Claim `delivery_id` (whether due or not: its retry job names it) and the next due ones."""
+    """Claim `delivery_id` (whether due or not: its retry job names it) and the next due ones.
+
+    Nothing more is looked for when `delivery_id` itself is done or held: that is the job of
+    a delivery an earlier chunk took, and it should cost one row read, not a search."""
     s = ctx.settings
+    lease = s.dispatch_lease_seconds
     with session_scope(ctx.sessions) as session:
-        ids = [delivery_id]
+        own = ledger.locked(session, delivery_id)
+        if own is None:
+            return [], DeliveryStatus.FAILED
+        status = DeliveryStatus(own.status)
+        if own.channel == Channel.POST:  # post goes out with the next print batch
+            return [], status
+        if ledger.claim_locked(session, own, worker=ctx.worker, lease_seconds=lease) is None:
+            return [], status
+        mine = [own]
         if s.dispatch_chunk > 1:
             postgres = session.get_bind().dialect.name == "postgresql"
             due = ledger.due_deliveries(
                 session, ELECTRONIC, limit=s.dispatch_chunk, skip_locked=postgres
             )
-            ids += [i for i in due if i != delivery_id][: s.dispatch_chunk - 1]
-        deliveries = ledger.locked_many(session, ids)
-        mine = [
-            d
-            for d in deliveries.values()
-            if d.channel != Channel.POST  # post goes out with the next print batch
-            and ledger.claim_locked(
-                session, d, worker=ctx.worker, lease_seconds=s.dispatch_lease_seconds
-            )
-        ]
-        own = deliveries.get(delivery_id)
-        status = DeliveryStatus(own.status) if own else DeliveryStatus.FAILED
-        if not mine:
-            return [], status
+            wanted = [i for i in due if i != delivery_id][: s.dispatch_chunk - 1]
+            mine += [
+                d
+                for d in ledger.locked_many(session, wanted).values()
+                if ledger.claim_locked(session, d, worker=ctx.worker, lease_seconds=lease)
+            ]
         notices = {
             n.id: n
             for n in session.scalars(
