@@ -203,9 +203,9 @@ def dispatch_delivery(ctx: DispatchContext, delivery_id: int) -> DeliveryStatus:
     except BaseException:
         # Interrupted: what went out is marked; the rest (and a message still on the wire,
         # which the journal will show if it was accepted) is released.
-        _settle(ctx, claimed, own=delivery_id)
+        _settle(ctx, claimed, own=delivery_id, errors=errors)
         raise
-    status = _settle(ctx, claimed, own=delivery_id)
+    status = _settle(ctx, claimed, own=delivery_id, errors=errors)
     if delivery_id in errors:
         raise errors[delivery_id]
     return status
@@ -312,9 +312,16 @@ def _claim_chunk(ctx: DispatchContext, delivery_id: int) -> tuple[list[_Claimed]
     return claimed, status
 
 
-def _settle(ctx: DispatchContext, claimed: list[_Claimed], *, own: int) -> DeliveryStatus:
+def _settle(
+    ctx: DispatchContext,
+    claimed: list[_Claimed],
+    *,
+    own: int,
+    errors: dict[int, Exception] | None = None,
+) -> DeliveryStatus:
     """Write what became of each claimed delivery, in one transaction; the status of `own`."""
     s = ctx.settings
+    errors = errors or {}
     status = DeliveryStatus.PENDING
     again: list[tuple[int, float]] = []
     for item in claimed:
@@ -367,9 +374,10 @@ def _settle(ctx: DispatchContext, claimed: list[_Claimed], *, own: int) -> Deliv
                     again.append((item.delivery_id, retry.delay_seconds))
                 elif retry is not None:
                     result = DeliveryStatus.FAILED
-            else:  # not tried: free for the next dispatcher, and queued again
+            else:  # not tried, or an unexpected error: free for the next dispatcher
                 ledger.release(session, item.delivery_id)
-                again.append((item.delivery_id, 0.0))
+                if item.delivery_id not in errors:  # an error waits for the sweep, as before
+                    again.append((item.delivery_id, 0.0))
             if item.delivery_id == own:
                 status = result
         if ctx.retry_later is not None and again:
