@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.runtime import Runtime
 from etle.cameras.models import Camera
-from etle.cameras.service import authenticate
+from etle.cameras.service import authenticate, is_camera_token
 from etle.db import session_scope
 from etle.errors import Unauthorized
 
@@ -62,3 +62,20 @@ def get_camera_device(
 
 
 CameraDevice = Annotated[Camera, Depends(get_camera_device)]
+
+
+async def get_camera_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(camera_bearer)],
+) -> str:
+    """The bearer token a camera sent, not yet checked: the frame push looks the camera up in
+    the same statement as the frame's repeats (`camera_ingest.intake.ingest_pushed_frame`).
+    async: no I/O, so no trip through the thread pool. Any other credential (an officer's) is
+    refused here, before the request's form is even looked at."""
+    if credentials is None:
+        raise Unauthorized("send the camera token as `Authorization: Bearer etlecam_...`")
+    if not is_camera_token(credentials.credentials):
+        raise Unauthorized("not a camera token")
+    return credentials.credentials
+
+
+CameraToken = Annotated[str, Depends(get_camera_token)]

@@ -60,7 +60,11 @@ class Runtime:
 
 def build_runtime(settings: AppSettings) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.effective_database_url)
+    url = settings.effective_database_url
+    pool: dict[str, int] = {}
+    if not url.startswith("sqlite"):
+        pool = {"pool_size": settings.database_pool_size, "max_overflow": 10}
+    engine = create_engine(url, **pool)
     runtime = Runtime(
         settings=settings,
         engine=engine,

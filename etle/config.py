@@ -58,6 +58,10 @@ class Settings(EtleSettings):
     data_dir: Path = Path("etle-data")
     # Default: a SQLite file in the data directory. At scale: postgresql+psycopg://...
     database_url: str | None = None
+    # Connections each process keeps open to PostgreSQL. Fewer than the requests a server
+    # process handles at once means a connection opened and closed per request (a new backend
+    # process on the database server each time).
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     # Where times are shown when a camera does not say otherwise. Storage is always UTC.
     timezone: str = "Asia/Jakarta"
     # Signs notice verification tokens and officer sessions. Unset: one is generated per data

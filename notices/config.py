@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from etle.config import Settings, refuse_placeholder
 
@@ -53,6 +53,9 @@ class NoticeSettings(Settings):
     dispatch_retry_seconds: float = 30.0
     # How long a dispatcher holds a delivery it is sending; a crashed one's hold lapses.
     dispatch_lease_seconds: int = 300
+    # Deliveries one dispatch job claims, sends and marks together: one claim transaction,
+    # one marking transaction and one kept-open SMTP session for the lot (1: one at a time).
+    dispatch_chunk: int = Field(default=50, ge=1, le=1000)
 
     # Override the folders under the data directory if needed.
     post_dir: Path | None = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etle.cameras.models import Camera
@@ -77,6 +78,53 @@ def rupiah(amount: int) -> str:
     return "Rp " + f"{amount:,}".replace(",", ".")
 
 
+@dataclass(frozen=True, slots=True)
+class LetterRows:
+    """The rows a letter is made from, read in a transaction and used after it ends."""
+
+    notice: Notice
+    case: Case
+    camera: Camera
+    violation: ViolationType
+    read: PlateRead | None
+
+
+def letter_rows(session: Session, notices: list[Notice]) -> list[LetterRows]:
+    """The rows of several letters in four queries (one per table) instead of four per letter."""
+    cases = {
+        c.id: c
+        for c in session.scalars(select(Case).where(Case.id.in_({n.case_id for n in notices})))
+    }
+    wanted_cameras = {c.camera_id for c in cases.values()}
+    cameras = {
+        c.id: c for c in session.scalars(select(Camera).where(Camera.id.in_(wanted_cameras)))
+    }
+    codes = {c.violation_code for c in cases.values()}
+    violations = {
+        v.code: v
+        for v in session.scalars(select(ViolationType).where(ViolationType.code.in_(codes)))
+    }
+    read_ids = {c.plate_read_id for c in cases.values() if c.plate_read_id}
+    reads = (
+        {r.id: r for r in session.scalars(select(PlateRead).where(PlateRead.id.in_(read_ids)))}
+        if read_ids
+        else {}
+    )
+    rows = []
+    for notice in notices:
+        case = cases[notice.case_id]
+        rows.append(
+            LetterRows(
+                notice=notice,
+                case=case,
+                camera=cameras[case.camera_id],
+                violation=violations[case.violation_code],
+                read=reads.get(case.plate_read_id) if case.plate_read_id else None,
+            )
+        )
+    return rows
+
+
 def load_letter(
     session: Session,
     store: BlobStore,
@@ -87,10 +135,35 @@ def load_letter(
     token_days: int,
 ) -> Letter:
     case = session.get_one(Case, notice.case_id)
-    camera = session.get_one(Camera, case.camera_id)
-    violation = session.get_one(ViolationType, case.violation_code)
+    rows = LetterRows(
+        notice=notice,
+        case=case,
+        camera=session.get_one(Camera, case.camera_id),
+        violation=session.get_one(ViolationType, case.violation_code),
+        read=session.get(PlateRead, case.plate_read_id) if case.plate_read_id else None,
+    )
+    return letter_from_rows(
+        rows, store, portal_url=portal_url, signing_key=signing_key, token_days=token_days
+    )
+
+
+def letter_from_rows(
+    rows: LetterRows,
+    store: BlobStore,
+    *,
+    portal_url: str,
+    signing_key: bytes,
+    token_days: int,
+) -> Letter:
+    """The letter from its rows and its evidence, read and verified now (no database needed)."""
+    notice, case, camera, violation, read = (
+        rows.notice,
+        rows.case,
+        rows.camera,
+        rows.violation,
+        rows.read,
+    )
     evidence = store.get(case.evidence_sha256)  # verifies the hash (invariant 1)
-    read = session.get(PlateRead, case.plate_read_id) if case.plate_read_id else None
     image, size, scale = letter_image(evidence)
     box = None
     if read is not None and len(read.box) == 4:

@@ -7,7 +7,11 @@ of place (its `prev_hash` does not match its predecessor). Deleting the newest e
 gap; publishing the chain head each day (`digest`) closes that hole.
 
 Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the
-write lock every transaction takes at BEGIN (see etle.db).
+write lock every transaction takes at BEGIN (see etle.db). Either is held until the transaction
+ends, so within one transaction the head cannot move under us: the first append reads it (and
+takes the lock), later appends in the same transaction continue from the event just written
+(a dispatcher marking fifty deliveries sent writes a hundred events in one transaction). The
+remembered head is forgotten whenever a transaction or savepoint ends, committed or not.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from etle.audit.models import AuditEvent
 from etle.clock import utcnow
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x45544C45  # "ETLE": advisory lock key for appends on PostgreSQL
+_HEAD = "etle_audit_head"  # session.info: (seq, hash) of this transaction's last append
 
 
 def jsonable(value: Any) -> Any:
@@ -70,13 +76,11 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction (it commits or rolls back with the change)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    head: tuple[int, str] | None = session.info.get(_HEAD)
+    if head is None:
+        head = _read_head(session)
     event = AuditEvent(
-        seq=(head.seq + 1) if head else 1,
+        seq=head[0] + 1,
         # Microseconds dropped: every backend stores whole seconds the same way.
         occurred_at=utcnow().replace(microsecond=0),
         actor=actor,
@@ -85,12 +89,30 @@ def record(
         entity_id=str(entity_id),
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
-        prev_hash=head.hash if head else GENESIS,
+        prev_hash=head[1],
     )
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
+    session.info[_HEAD] = (event.seq, event.hash)
     return event
+
+
+def _read_head(session: Session) -> tuple[int, str]:
+    """Take the append lock and read the chain's head (the first append of a transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_head(session: Session, _transaction: SessionTransaction) -> None:
+    # Any end (commit, rollback, a savepoint released or rolled back): the next append reads
+    # the head again under the lock, so a rolled-back event is never chained to.
+    session.info.pop(_HEAD, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,13 +45,36 @@ def locked(session: Session, delivery_id: int) -> Delivery | None:
     return session.get(Delivery, delivery_id, with_for_update=True, populate_existing=True)
 
 
+def locked_many(session: Session, delivery_ids: list[int]) -> dict[int, Delivery]:
+    """Several deliveries re-read under row locks in one statement, by id."""
+    if not delivery_ids:
+        return {}
+    rows = session.scalars(
+        select(Delivery)
+        .where(Delivery.id.in_(delivery_ids))
+        .order_by(Delivery.id)  # one lock order for everyone: no deadlock between dispatchers
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {d.id: d for d in rows}
+
+
 def claim(
     session: Session, delivery_id: int, *, worker: str, lease_seconds: float
 ) -> Delivery | None:
     """Take a pending delivery for `lease_seconds`; None if it is done or someone holds it."""
     delivery = locked(session, delivery_id)
+    if delivery is None:
+        return None
+    return claim_locked(session, delivery, worker=worker, lease_seconds=lease_seconds)
+
+
+def claim_locked(
+    session: Session, delivery: Delivery, *, worker: str, lease_seconds: float
+) -> Delivery | None:
+    """`claim` for a delivery the caller has just re-read under a row lock."""
     now = utcnow()
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+    if delivery.status != DeliveryStatus.PENDING:
         return None
     held = delivery.claimed_until is not None and delivery.claimed_until > now
     if held and delivery.claimed_by != worker:
@@ -90,7 +113,23 @@ def mark_sent(
 ) -> bool:
     """Record that the provider accepted the delivery; False if it was no longer pending."""
     delivery = locked(session, delivery_id)
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+    if delivery is None:
+        return False
+    return mark_locked_sent(
+        session, delivery, provider_ref=provider_ref, actor=actor, batch_id=batch_id
+    )
+
+
+def mark_locked_sent(
+    session: Session,
+    delivery: Delivery,
+    *,
+    provider_ref: str,
+    actor: str,
+    batch_id: int | None = None,
+) -> bool:
+    """`mark_sent` for a delivery the caller has just re-read under a row lock (`locked_many`)."""
+    if delivery.status != DeliveryStatus.PENDING:
         return False
     delivery.status = DeliveryStatus.SENT
     delivery.attempts += 1
@@ -325,6 +364,7 @@ def due_deliveries(
     now: datetime | None = None,
     created_before: datetime | None = None,
     limit: int | None = None,
+    skip_locked: bool = False,
 ) -> list[int]:
     """Pending deliveries a dispatcher may take now: not held by a live claim, not backing off."""
     now = now or utcnow()
@@ -339,4 +379,6 @@ def due_deliveries(
     query = query.order_by(Delivery.id)
     if limit is not None:
         query = query.limit(limit)
+    if skip_locked:  # PostgreSQL: rows another dispatcher is claiming right now are left to it
+        query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query))
