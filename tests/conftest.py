@@ -9,8 +9,9 @@ PostgreSQL database and drops it afterwards, so runs on one server never collide
 * `fresh_url`: an empty, migrated database of its own, for tests of code that commits
   (workers, the demo, the API).
 
-Models: tests marked `models` need the plate detector and OCR files: ETLE_MODELS_DIR, or
-../shared/models beside the repository. They are skipped, with the reason, where neither exists.
+Models: tests marked `models` read plates with the detector and OCR model shipped in the
+package (camera_ingest/recognition/models/), or with ETLE_MODELS_DIR when it is set: they run
+everywhere, with no folder beside the repository.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from etle.migrate import upgrade
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DATASET = SHARED / "datasets" / "id-plates-dev"
+PACKAGED_MODELS = REPO / "camera_ingest" / "recognition" / "models"
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ETLE_TEST_DATABASE_URL") else [])
 
@@ -111,9 +113,8 @@ def fresh_url(databases: Databases) -> str:
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     configured = os.environ.get("ETLE_MODELS_DIR")
-    path = Path(configured) if configured else SHARED / "models"
-    if not (path / "cct_xs_v1_global.onnx").is_file():
-        pytest.skip(f"plate models not found in {path}: set ETLE_MODELS_DIR (see README)")
+    path = Path(configured).resolve() if configured else PACKAGED_MODELS
+    assert (path / "cct_xs_v1_global.onnx").is_file(), f"no plate models in {path}"
     return path
 
 

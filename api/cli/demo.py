@@ -27,8 +27,8 @@ def demo(
     (print batch), email (.eml files) and message (JSON Lines outbox).
 
     Uses an SQLite database, an SQLite queue and folders inside DATA_DIR, whatever ETLE_* says,
-    and needs the plate models (ETLE_MODELS_DIR, or internet for the libraries' hubs).
-    Running it again on the same folder adds nothing twice.
+    and the plate models shipped in the package (or ETLE_MODELS_DIR). Running it again on the
+    same folder adds nothing twice.
     """
     with (
         progress(quiet=json) as bar,

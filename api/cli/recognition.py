@@ -1,6 +1,6 @@
 """`etle recognize` and `etle eval`: plate recognition from the command line.
 
-Neither touches the database: they load the models (ETLE_MODELS_DIR or the hubs) and read
+Neither touches the database: they load the models (shipped, or ETLE_MODELS_DIR) and read
 files, so an operator can check a camera's frames or score a new model on labelled photos.
 """
 
