@@ -116,6 +116,7 @@ def _reader(folders: tuple[Path, ...], ocr_model: str) -> PlateReader:
         return _local_reader(*files, options)
     # A hub model whose files are in no folder: fast-plate-ocr downloads it once into
     # ~/.cache/fast-plate-ocr (needs internet).
+    assert ocr_model in AVAILABLE_ONNX_MODELS  # _ocr_files refused any other name
     recognizer = LicensePlateRecognizer(ocr_model, device="cpu", sess_options=options)
     return PlateReader(recognizer)
 
