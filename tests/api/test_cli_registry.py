@@ -141,7 +141,7 @@ def test_commands_refuse_a_database_that_is_not_set_up(
 ) -> None:
     monkeypatch.delenv("ETLE_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["audit", "verify", "--data-dir", str(tmp_path)])
-    assert "run `etle db upgrade` first" in str(result.exception)
+    assert "no tables yet: run `etle db upgrade`" in str(result.exception)
 
 
 def test_a_supervisor_voids_a_case_with_a_reason(folder: Path, fresh_url: str) -> None:
