@@ -23,7 +23,8 @@ class IngestSettings(Settings):
     # Plate detector: "yolov5" (a HyperLPR3-style ONNX file in the models folders) or
     # "open-image-models" (its hub, or a local YOLOv9 .onnx). Unset: loading.DEFAULT_DETECTOR.
     detector: str | None = None
-    # yolov5: file name without .onnx in the models folders; open-image-models: hub name or .onnx path.
+    # yolov5: file name without .onnx in the models folders; open-image-models: hub name or
+    # .onnx path.
     detector_model: str | None = None
     # Comma-separated views of the frame the detector runs on (plain, inverted, yellow,
     # yellow-inverted); unset: the detector's measured default (docs/recognition.md).

@@ -22,4 +22,5 @@ def test_each_shipped_model_has_its_licence_and_is_named_in_the_notice() -> None
         assert model.name in notice
     assert "MIT License" in (PACKAGED_MODELS / "LICENSE-fast-plate-ocr.txt").read_text()
     apache = (PACKAGED_MODELS / "LICENSE-HyperLPR3-Apache-2.0.txt").read_text()
-    assert "Apache License" in apache and "END OF TERMS AND CONDITIONS" in apache
+    assert "Apache License" in apache
+    assert "END OF TERMS AND CONDITIONS" in apache
