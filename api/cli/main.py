@@ -27,9 +27,11 @@ from api.cli import (
     worker,
 )
 from api.cli.common import err
+from api.cli.help import TidyGroup
 from etle.errors import EtleError
 
 app = typer.Typer(
+    cls=TidyGroup,
     help="ETLE back office: camera frames in, plates read, officer review, notices out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
