@@ -102,7 +102,9 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
                 camera=session.get_one(Camera, item["camera"]),
                 data=(samples / item["file"]).read_bytes(),
                 metadata=FrameMetadata(
-                    captured_at=item["captured_at"], violation=item["violation"]
+                    captured_at=item["captured_at"],
+                    violation=item["violation"],
+                    measured_speed_kmh=item.get("measured_speed_kmh"),
                 ),
                 store=rt.evidence,
                 settings=rt.settings,

@@ -40,6 +40,11 @@ def runtime(data_dir: Path | None = None, **overrides: Any) -> Iterator[Runtime]
         rt.close()
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 letter`, `2 letters`, `50,000 owners`: the count with the word it needs."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, default=str))
 

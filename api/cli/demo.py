@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import JsonFlag, out, print_json, progress, runtime
+from api.cli.common import JsonFlag, out, plural, print_json, progress, runtime
 from api.demo import SAMPLES, DemoSummary, run_demo
 
 
@@ -54,11 +54,11 @@ def _print(s: DemoSummary) -> None:
     statuses = ", ".join(f"{count} {status}" for status, count in s.cases_by_status.items())
     out.print(f"  cases         {s.cases} ({statuses})")
     out.print(
-        f"  notices       {n['letters']} letters: post {n['post']}, email {n['email']}, "
+        f"  notices       {plural(n['letters'], 'letter')}: post {n['post']}, email {n['email']}, "
         f"message {n['message']}"
     )
     out.print(
-        f"  audit trail   {s.audit_events} events, "
+        f"  audit trail   {plural(s.audit_events, 'event')}, "
         f"chain {'intact' if s.audit_chain_ok else 'BROKEN'}"
     )
     out.print("  files")

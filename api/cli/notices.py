@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, out, print_json, progress, runtime
+from api.cli.common import DataDir, JsonFlag, out, plural, print_json, progress, runtime
 from etle.clock import local, utcnow
 from etle.db import session_scope
 from etle.notices import ledger
@@ -73,7 +73,7 @@ def export_post_command(
     elif batch is None:
         out.print("no letters waiting for the post")
     else:
-        out.print(f"{batch.letters} letters in {batch.folder}")
+        out.print(f"{plural(batch.letters, 'letter')} in {batch.folder}")
         if batch.skipped:
             out.print(f"{batch.skipped} set aside for an officer (see `etle notices status`)")
 
@@ -100,7 +100,7 @@ def batches(data_dir: DataDir = None, json: JsonFlag = False) -> None:
         return
     for b in rows:
         when = local(b.exported_at, zone).strftime("%d-%m-%Y %H:%M")
-        out.print(f"{b.name}  {b.status:<12} {b.letters:>6} letters  exported {when}")
+        out.print(f"{b.name}  {b.status:<12} {plural(b.letters, 'letter'):>14}  exported {when}")
 
 
 @app.command("hand-over")
@@ -112,11 +112,12 @@ def hand_over(
     """Record that the postal service took a print batch."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
         row = ledger.hand_over(session, batch, actor=OPERATOR)
-        result = {"batch": row.name, "status": row.status, "letters": row.letters}
+        letters = row.letters
+        result = {"batch": row.name, "status": row.status, "letters": letters}
     if json:
         print_json(result)
     else:
-        out.print(f"{batch}: handed over ({result['letters']} letters)")
+        out.print(f"{batch}: handed over ({plural(letters, 'letter')})")
 
 
 @app.command("returned")

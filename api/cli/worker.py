@@ -10,7 +10,7 @@ import typer
 from huey.consumer import Consumer
 from prometheus_client import start_http_server
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runtime
 from api.logs import configure_logging
 from api.runtime import Runtime
 from camera_ingest.jobs import sweep_frames
@@ -64,7 +64,7 @@ def worker(
             if json:
                 print_json({"jobs": ran, "seconds": round(elapsed, 2)})
             else:
-                out.print(f"ran {ran} jobs in {elapsed:.1f} s; queue empty")
+                out.print(f"ran {plural(ran, 'job')} in {elapsed:.1f} s; queue empty")
             return
         if metrics_port is not None:
             start_http_server(metrics_port, addr="127.0.0.1")
@@ -108,7 +108,7 @@ def _serve(rt: Runtime, threads: int, sweep_every: float = 60) -> None:
     sweeper = threading.Thread(target=sweep_now_and_then, name="sweep", daemon=True)
     sweeper.start()
     err.print(
-        f"worker: {threads} thread(s) on {type(huey).__name__} queue {huey.name!r}; Ctrl-C "
+        f"worker: {plural(threads, 'thread')} on {type(huey).__name__} queue {huey.name!r}; Ctrl-C "
         "finishes the jobs in hand, SIGTERM puts them back on the queue"
     )
     try:
