@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.runtime import Runtime
 from camera_ingest.intake import FrameMetadata, ingest_frame
@@ -25,6 +26,7 @@ from etle.cases.review import confirm
 from etle.db import session_scope
 from etle.errors import ValidationFailed
 from etle.frames.models import Frame, PlateRead
+from etle.jurisdictions.service import assign_camera, set_jurisdiction
 from etle.migrate import upgrade
 from etle.notices.models import Channel, Delivery, DeliveryStatus, Notice
 from etle.officers.models import Role
@@ -34,6 +36,7 @@ from notices.post_batches import export_post
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_frames"
 DEMO_OFFICER = "demo.officer"
+DEMO_ADMIN = "demo.admin"
 Step = Callable[[str, int], Callable[[], None]]
 
 
@@ -91,6 +94,7 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
             full_name="Petugas Demo",
             actor="system:demo",
         )
+        _jurisdictions(session, samples)
 
     frames = json.loads((samples / "frames.json").read_text())
     advance = step("ingesting frames", len(frames))
@@ -148,6 +152,34 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
     batch = export_post(rt.dispatch, actor="system:demo")
     new["post_letters"] = batch.letters if batch else 0
     return summarise(rt, new)
+
+
+def _jurisdictions(session: Session, samples: Path) -> None:
+    """The sample jurisdiction: its deadlines, who signs its letters, and its cameras."""
+    path = samples / "jurisdictions.json"
+    if not path.is_file():
+        return
+    admin = ensure_officer(
+        session,
+        username=DEMO_ADMIN,
+        role=Role.ADMINISTRATOR,
+        full_name="Administrator Demo",
+        actor="system:demo",
+    )
+    for spec in json.loads(path.read_text()):
+        cameras = spec.pop("cameras", [])
+        code = spec.pop("code")
+        set_jurisdiction(
+            session,
+            code=code,
+            officer=admin,
+            name=spec.pop("name"),
+            respond_days=spec.pop("respond_days"),
+            pay_days=spec.pop("pay_days"),
+            issuer=spec,
+        )
+        for camera_id in cameras:
+            assign_camera(session, camera_id=camera_id, code=code, officer=admin)
 
 
 def summarise(rt: Runtime, new: dict[str, int]) -> DemoSummary:

@@ -33,6 +33,7 @@ from etle.cases.models import Case
 from etle.clock import utcnow
 from etle.db import after_commit, session_scope
 from etle.evidence import BlobStore, sha256_hex
+from etle.jurisdictions.service import default_issuer
 from etle.notices import ledger
 from etle.notices.models import Channel, DeliveryStatus, Notice
 from notices.channels.base import Outgoing, PermanentFailure, Sender, Sent, TemporaryFailure
@@ -125,6 +126,7 @@ def letter_for(session: Session, ctx: DispatchContext, notice: Notice) -> Letter
         portal_url=s.portal_url,
         signing_key=s.signing_key,
         token_days=s.verify_token_days,
+        issuer=default_issuer(s),
     )
 
 
@@ -224,6 +226,7 @@ def _prepare(ctx: DispatchContext, item: _Claimed) -> Outgoing | None:
         portal_url=s.portal_url,
         signing_key=s.signing_key,
         token_days=s.verify_token_days,
+        issuer=default_issuer(s),
     )
     if item.kept is not None:
         pdf = ctx.documents.get(item.kept)

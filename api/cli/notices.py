@@ -52,7 +52,8 @@ def export_post_command(
     """Collect letters waiting for the post into a print batch.
 
     Writes POST_DIR/batch-<time>/ with one PDF per letter, manifest.csv (notice number, name,
-    address lines, postcode, file) and SHA256SUMS, and marks the letters sent with the batch.
+    street, district, city, postcode, file) and SHA256SUMS, and marks the letters sent with the
+    batch.
     """
     with runtime(data_dir) as rt, progress(quiet=json) as bar:
         task = bar.add_task("rendering letters", total=None)
