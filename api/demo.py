@@ -75,6 +75,7 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
     if not samples.is_dir():
         raise ValidationFailed(f"sample folder not found: {samples}")
     upgrade(rt.engine)
+    rt.dispatch.demo = True  # local files, local portal: the one place http:// links are sent
     new: dict[str, int] = {}
     with session_scope(rt.sessions) as session:
         report = import_csv(session, samples / "registry.csv", actor="system:demo")

@@ -14,6 +14,7 @@ from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runt
 from api.logs import configure_logging
 from api.runtime import Runtime
 from camera_ingest.jobs import sweep_frames
+from notices.dispatch import portal_refusal
 from notices.jobs import sweep_deliveries
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def worker(
         if not burst:
             configure_logging(rt.settings.log_format)
         rt.dispatch.journal.prune()
+        refusal = portal_refusal(rt.dispatch)
+        if refusal is not None:  # frames are still read; notices wait, and the log says why
+            err.print(f"[yellow]warning:[/yellow] {refusal}", highlight=False, soft_wrap=True)
         if burst:
             started = time.perf_counter()
             ran = _burst(rt)

@@ -23,6 +23,7 @@ from etle.cameras.models import Camera
 from etle.cases.config import ReviewSettings
 from etle.cases.eligibility import Stage, latest_hand_over, stage_of
 from etle.cases.models import Case, CaseFrame, RejectReason, ReviewAction, ReviewDecision
+from etle.cases.speeding import speeding_refusal
 from etle.clock import format_local, utcnow
 from etle.errors import ValidationFailed
 from etle.frames.models import Frame, PlateRead
@@ -135,6 +136,9 @@ class CaseFile:
     hand_over: HandOver | None
     actions: list[str]
     reject_reasons: list[str] = field(default_factory=lambda: [r.value for r in RejectReason])
+    # Why confirming is refused (then `actions` lacks "confirm"); None when it is allowed.
+    confirm_refused: str | None = None
+    speed_limit_kmh: int | None = None  # the camera's, shown beside the measured speed
 
 
 def display_plate(plate: str) -> str:
@@ -160,8 +164,21 @@ def service_level(
     )
 
 
-def actions_for(officer: Officer, stage: Stage) -> list[str]:
+def confirm_refusal(session: Session, case: Case) -> str | None:
+    """Why `etle.cases.review.confirm` would refuse this case, said before the officer tries:
+    the console then offers no confirm button. The same rules as the confirm path."""
+    if case.owner_id is None:
+        return (
+            f"plate {display_plate(case.plate)} is not registered: correct it to a registered "
+            "plate or reject the case"
+        )
+    return speeding_refusal(session, case)
+
+
+def actions_for(officer: Officer, stage: Stage, *, confirmable: bool = True) -> list[str]:
     actions = [ReviewAction.CONFIRM, ReviewAction.CORRECT, ReviewAction.REJECT]
+    if not confirmable:
+        actions.remove(ReviewAction.CONFIRM)
     if stage is not Stage.ESCALATION:
         actions.append(ReviewAction.ESCALATE)
     if not allows(officer, Permission.REVIEW):
@@ -187,6 +204,7 @@ def build_case_file(
         select(func.count()).select_from(CaseFrame).where(CaseFrame.case_id == case.id)
     )
     handed = latest_hand_over(session, case) if stage is not Stage.FIRST else None
+    refused = confirm_refusal(session, case)
     return CaseFile(
         case_id=case.id,
         status=case.status,
@@ -224,7 +242,9 @@ def build_case_file(
         service_level=service_level(case.first_captured_at, settings, camera.timezone, now),
         lease_expires_at=case.lease_expires_at,
         hand_over=_hand_over_view(session, handed) if handed else None,
-        actions=actions_for(officer, stage),
+        actions=actions_for(officer, stage, confirmable=refused is None),
+        confirm_refused=refused,
+        speed_limit_kmh=camera.speed_limit_kmh,
     )
 
 
