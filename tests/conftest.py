@@ -33,7 +33,38 @@ SHARED = REPO.parent / "shared"
 DATASET = SHARED / "datasets" / "id-plates-dev"
 PACKAGED_MODELS = REPO / "camera_ingest" / "recognition" / "models"
 
+_STRAY = pytest.StashKey[bool]()
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ETLE_TEST_DATABASE_URL") else [])
+
+
+_STRAY_DATA = REPO / "etle-data"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STRAY] = _STRAY_DATA.exists()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run fails if it left ./etle-data in the repository (it was not there before)."""
+    if not session.config.stash.get(_STRAY, True) and _STRAY_DATA.exists():
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"a test wrote {_STRAY_DATA}: give it a data directory", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test that forgets its data directory writes to a temporary one, never to
+    ./etle-data in the repository (where `python -m pytest` runs); subprocesses inherit it."""
+    if os.environ.get("ETLE_DATA_DIR"):
+        yield
+        return
+    os.environ["ETLE_DATA_DIR"] = str(tmp_path_factory.mktemp("etle-data"))
+    try:
+        yield
+    finally:
+        os.environ.pop("ETLE_DATA_DIR", None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
