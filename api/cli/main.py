@@ -6,6 +6,7 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
 from api.cli import (
     audit,
@@ -62,7 +63,8 @@ def main() -> None:
     try:
         app()
     except EtleError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        # One line whatever the terminal's width (a log or a script reads it too).
+        err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

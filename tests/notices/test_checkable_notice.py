@@ -61,7 +61,9 @@ def test_the_letter_names_its_issuer_from_the_cameras_jurisdiction(
 ) -> None:
     rt = make_runtime()
     with session_scope(rt.sessions) as session:
-        notice = factories.confirmed_notice(session, rt.evidence, rt.settings)
+        notice = factories.confirmed_notice(
+            session, rt.evidence, rt.settings, speeding=(87.0, 60), name="Siti Rahmawati"
+        )
         admin = factories.officer(session, role=Role.ADMINISTRATOR)
         set_jurisdiction(
             session,

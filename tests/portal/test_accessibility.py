@@ -9,6 +9,7 @@ suggests. Skipped, with the reason, where chromium is missing (`.ci/run` install
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,10 @@ from sqlalchemy import select
 from api.app import create_app
 from api.runtime import Runtime, build_runtime
 from api.settings import load_app_settings
+from etle.cameras.models import Camera
+from etle.cases.models import Case
 from etle.db import create_engine, session_scope
+from etle.frames.models import Frame
 from etle.migrate import upgrade
 from etle.notices.models import Notice
 from etle.notices.verify import token_for
@@ -190,9 +194,15 @@ def test_every_portal_page_passes_axe_on_a_phone(
 def test_the_console_sign_in_idle_and_case_views_pass_axe(
     a11y_rt: Runtime, live: str, axe_browser: Any
 ) -> None:
+    """Two speeding cases: the first with its measured speed above the camera's limit (the
+    officer may confirm it), the second without a measured speed (confirming is refused, and
+    the page says why instead of offering the button)."""
     prt = a11y_rt
-    sample_cases(prt, 2, owner_id=None, vehicle_id=None)  # with the "cannot confirm" note
+    first, second = sample_cases(prt, 2, violation_code="speeding")
     with session_scope(prt.sessions) as session:
+        case = session.get_one(Case, first.case_id)
+        session.get_one(Frame, case.evidence_frame_id).measured_speed_kmh = 87.5
+        session.get_one(Camera, case.camera_id).speed_limit_kmh = 60
         factories.officer_with_password(session, PASSWORD, username="sari", role=Role.REVIEWER)
     page = _page(axe_browser, {"width": 1440, "height": 900})
     found: list[str] = []
@@ -208,14 +218,25 @@ def test_the_console_sign_in_idle_and_case_views_pass_axe(
     page.wait_for_url(f"{live}/console")
     found += problems(page)  # idle: how many wait
     page.locator("form[action='/console/claim'] button").click()
-    page.locator("#case-id").wait_for()
-    found += problems(page)  # a case
-    page.locator("button[data-panel=reject]").click()
-    page.locator("input[name=reason][value=unreadable]").check()
-    page.locator("#do-reject").click()
-    page.locator("#error, #last").first.wait_for()
-    found += problems(page)  # the next case, with what became of the last one
+    page.locator("#do-confirm").wait_for()
+    found += problems(page)  # a case to confirm
+    _shot(page, "review-console.png")
     for panel in ("reject", "correct", "escalate"):
         page.locator(f"button[data-panel={panel}]").click()
         found += problems(page)
+    page.locator("button[data-panel=reject]").click()
+    page.locator("input[name=reason][value=no_violation]").check()
+    page.locator("#do-reject").click()
+    page.locator("#confirm-refused").wait_for()
+    assert page.locator("#do-confirm").count() == 0
+    found += problems(page)  # a case that cannot be confirmed, and what became of the last
+    _shot(page, "review-console-refused.png")
+    assert second.case_id != first.case_id
     assert found == []
+
+
+def _shot(page: Any, name: str) -> None:
+    """ETLE_CONSOLE_SCREENSHOTS=docs keeps the console pictures of docs/review.md."""
+    folder = os.environ.get("ETLE_CONSOLE_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / name))
