@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, out, plural, print_json, progress, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, progress, runtime
 from etle.clock import local, utcnow
 from etle.db import session_scope
 from etle.notices import ledger
 from etle.notices.models import Notice
 from etle.notices.tokens import token_from_url
 from etle.notices.verify import verify_code, verify_token
+from notices.dispatch import portal_refusal
 from notices.post_batches import export_post, list_batches
 
 app = typer.Typer(
@@ -26,9 +27,12 @@ def status(data_dir: DataDir = None, json: JsonFlag = False) -> None:
     """Count deliveries per channel and state, retries waiting, notices needing an officer."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
         result = ledger.ledger_status(session)
+        held = portal_refusal(rt.dispatch)
     if json:
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "held": held})
         return
+    if held is not None:
+        err.print(f"[yellow]held:[/yellow] {held}", highlight=False, soft_wrap=True)
     states = list(next(iter(result.deliveries.values())).keys())
     out.print(f"{'channel':<9}" + "".join(f"{s:>11}" for s in states))
     for channel, counts in result.deliveries.items():
