@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from etle.audit.chain import jsonable, record
 from etle.cameras.models import Camera
 from etle.cases.decisions import audit_decision, decision_row
 from etle.cases.eligibility import Stage, check_may_decide
+from etle.cases.flags import add_flags
 from etle.cases.matching import match_plate
 from etle.cases.models import (
     NO_PLATE,
@@ -34,6 +34,7 @@ from etle.cases.models import (
     ReviewAction,
     ReviewDecision,
 )
+from etle.cases.service import open_case
 from etle.cases.transitions import transition
 from etle.clock import local
 from etle.config import Settings
@@ -90,29 +91,7 @@ def open_without_plate(
         },
         match_candidates=[],
     )
-    session.add(case)
-    session.flush()
-    session.add(
-        CaseFrame(
-            case_id=case.id, frame_id=frame.id, plate_read_id=None, captured_at=frame.captured_at
-        )
-    )
-    record(
-        session,
-        actor=actor,
-        action="case.opened",
-        entity_type="case",
-        entity_id=case.id,
-        after={
-            "status": CaseStatus.CAPTURED.value,
-            "plate": None,
-            "camera_id": case.camera_id,
-            "violation_code": violation_code,
-            "frame_id": frame.id,
-            "evidence_sha256": frame.sha256,
-            "flags": case.flags,
-        },
-    )
+    open_case(session, case, frame, read_id=None, actor=actor)
     transition(session, case, CaseStatus.NEEDS_PLATE, actor=actor, reason=flag.value)
     return case
 
@@ -172,13 +151,8 @@ def key_plate(
     case.vehicle_id = match.record.vehicle_id if match.record else None
     case.owner_id = match.record.owner_id if match.record else None
     case.match_candidates = match.candidates
-    case.flags = list(dict.fromkeys([*case.flags, *(f.value for f in match.flags)]))
-    if match.details:
-        stored = dict(case.flag_details or {})
-        for flag, detail in match.details.items():
-            stored[flag.value] = [*stored.get(flag.value, []), jsonable(detail)]
-        case.flag_details = stored
     session.flush()
+    add_flags(session, case, match.flags, actor=officer.actor, details=match.details)
     transition(
         session,
         case,
