@@ -107,7 +107,9 @@ def test_a_violation_frame_with_no_plate_found_opens_a_case_that_needs_a_plate(
     assert [c["box"] for c in box_candidates(case)] == [[50, 60, 150, 90], [700, 500, 900, 560]]
     assert frame.status == "read"
     opened = session.scalars(
-        select(AuditEvent.action).where(AuditEvent.entity_id == str(case.id))
+        select(AuditEvent.action)
+        .where(AuditEvent.entity_id == str(case.id))
+        .order_by(AuditEvent.seq)
     ).all()
     assert opened == ["case.opened", "case.transition"]
 
@@ -181,9 +183,9 @@ def test_a_keyed_plate_goes_to_a_second_officer_who_confirms_it(session: Session
     assert confirmed.notice is not None
     assert _notices(session, case) == [confirmed.notice]
     decisions = session.scalars(
-        select(AuditEvent.after).where(
-            AuditEvent.entity_id == str(case.id), AuditEvent.action == "review.decision"
-        )
+        select(AuditEvent.after)
+        .where(AuditEvent.entity_id == str(case.id), AuditEvent.action == "review.decision")
+        .order_by(AuditEvent.seq)
     ).all()
     assert [(d["action"], d.get("box")) for d in decisions] == [("key", BOX), ("confirm", None)]
     assert verify(session).ok
@@ -253,9 +255,9 @@ def test_a_rejection_needs_a_reason_and_is_audited(session: Session) -> None:
     _decide(session, officer, case, Decision(ReviewAction.REJECT, reason=RejectReason.NO_VEHICLE))
     assert case.status == CaseStatus.REJECTED
     event = session.scalars(
-        select(AuditEvent.after).where(
-            AuditEvent.entity_id == str(case.id), AuditEvent.action == "review.decision"
-        )
+        select(AuditEvent.after)
+        .where(AuditEvent.entity_id == str(case.id), AuditEvent.action == "review.decision")
+        .order_by(AuditEvent.seq)
     ).one()
     assert event["reason"] == "no_vehicle"
 
@@ -349,9 +351,9 @@ def test_a_supervisor_keys_an_escalated_case_for_a_second_officer(session: Sessi
     statuses = [
         e["status"]
         for e in session.scalars(
-            select(AuditEvent.after).where(
-                AuditEvent.entity_id == str(case.id), AuditEvent.action == "case.transition"
-            )
+            select(AuditEvent.after)
+            .where(AuditEvent.entity_id == str(case.id), AuditEvent.action == "case.transition")
+            .order_by(AuditEvent.seq)
         )
     ]
     assert statuses == ["needs_plate", "escalated", "needs_plate", "pending_second_review"]
