@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ from etle.cameras.models import Camera
 from etle.cameras.service import add_camera
 from etle.cases.models import Case, CaseStatus
 from etle.cases.review import confirm
+from etle.clock import utcnow
 from etle.db import session_scope
 from etle.errors import ValidationFailed
+from etle.frames.accounting import Failure, failures
 from etle.frames.models import Frame, PlateRead
 from etle.jurisdictions.service import assign_camera, set_jurisdiction
 from etle.migrate import upgrade
@@ -52,6 +55,9 @@ class DemoSummary:
     files: dict[str, str] = field(default_factory=dict)
     audit_events: int = 0
     audit_chain_ok: bool = False
+    # Frames this run could not read, by cause (etle.frames.accounting.failures): the demo
+    # fails loudly instead of reporting "0 plates read".
+    failures: list[Failure] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +70,7 @@ class DemoSummary:
             "new": self.new,
             "files": self.files,
             "audit": {"events": self.audit_events, "chain_ok": self.audit_chain_ok},
+            "failures": [asdict(f) for f in self.failures],
         }
 
 
@@ -76,6 +83,7 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
         raise ValidationFailed(f"sample folder not found: {samples}")
     upgrade(rt.engine)
     rt.dispatch.demo = True  # local files, local portal: the one place http:// links are sent
+    started = utcnow()
     new: dict[str, int] = {}
     with session_scope(rt.sessions) as session:
         report = import_csv(session, samples / "registry.csv", actor="system:demo")
@@ -152,7 +160,7 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
     rt.queue.drain(on_task=lambda _task: advance())
     batch = export_post(rt.dispatch, actor="system:demo")
     new["post_letters"] = batch.letters if batch else 0
-    return summarise(rt, new)
+    return summarise(rt, new, started)
 
 
 def _jurisdictions(session: Session, samples: Path) -> None:
@@ -183,10 +191,11 @@ def _jurisdictions(session: Session, samples: Path) -> None:
             assign_camera(session, camera_id=camera_id, code=code, officer=admin)
 
 
-def summarise(rt: Runtime, new: dict[str, int]) -> DemoSummary:
+def summarise(rt: Runtime, new: dict[str, int], started: datetime | None = None) -> DemoSummary:
     s = rt.settings
     summary = DemoSummary(data_dir=str(s.data_dir.resolve()), new=new)
     with session_scope(rt.sessions) as session:
+        summary.failures = failures(session, rejected_since=started)
         summary.frames = session.scalar(select(func.count()).select_from(Frame)) or 0
         summary.plates_read = session.scalar(select(func.count()).select_from(PlateRead)) or 0
         summary.cases = session.scalar(select(func.count()).select_from(Case)) or 0

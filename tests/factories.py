@@ -129,6 +129,24 @@ def case(session: Session, **overrides: Any) -> Case:
     return row
 
 
+def plate_less_case(session: Session, **frame_overrides: Any) -> Case:
+    """A case the machine could not read: waiting in needs_plate, opened as the recognition job
+    opens one, with a low-score detector box to offer the officer."""
+    from etle.cases.manual_read import open_without_plate
+
+    cam = frame_overrides.pop("camera", None) or camera(session)
+    src = frame_overrides.pop("frame", None) or frame(session, cam, **frame_overrides)
+    return open_without_plate(
+        session,
+        frame=src,
+        violation_code=src.violation_code or "red_light",
+        reads=[],
+        weak_boxes=[((100, 100, 300, 160), 0.08)],
+        extra_flags=[],
+        actor="test",
+    )
+
+
 def officer(
     session: Session, username: str | None = None, role: Role = Role.REVIEWER, **overrides: Any
 ) -> Officer:
@@ -174,11 +192,13 @@ def confirmed_notice(
     cam = camera(
         session, road="Jl. M.H. Thamrin", speed_limit_kmh=speeding[1] if speeding else None
     )
+    # Read already (its plate read is below): no recognition job is due for it.
     src = frame(
         session,
         cam,
         sha256=digest,
         size_bytes=len(data),
+        status=FrameStatus.READ,
         violation_code=violation,
         measured_speed_kmh=speeding[0] if speeding else None,
     )

@@ -97,11 +97,44 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"four eyes: the officer who corrected or escalated this case cannot take the "
-            r"next step on it"
+            r"four eyes: the officer who corrected(?:, keyed)? or escalated this case cannot "
+            r"take the next step on it"
         ),
-        "Prinsip empat mata: petugas yang mengoreksi atau mengeskalasi kasus ini tidak boleh "
-        "mengambil langkah berikutnya.",
+        "Prinsip empat mata: petugas yang mengoreksi, mengetik plat, atau mengeskalasi kasus "
+        "ini tidak boleh mengambil langkah berikutnya.",
+    ),
+    (
+        re.compile(r"four eyes: you proposed this case's plate; another officer must decide .+"),
+        "Prinsip empat mata: Anda yang mengusulkan plat kasus ini; petugas lain yang harus "
+        "memutuskannya.",
+    ),
+    (
+        re.compile(r"case (?P<case>\d+) has no plate yet: mark and key it, or reject the case"),
+        "Kasus #{case} belum memiliki plat: tandai dan ketik platnya, atau tolak kasus ini.",
+    ),
+    (
+        re.compile(r"case (?P<case>\d+) already has a plate: confirm or correct it"),
+        "Kasus #{case} sudah memiliki plat: konfirmasi atau koreksi.",
+    ),
+    (
+        re.compile(r"case (?P<case>\d+) is (?P<status>\w+): there is no plate to key"),
+        "Kasus #{case} berstatus {status}: tidak ada plat yang perlu diketik.",
+    ),
+    (
+        re.compile(r"mark the plate: a box \[x1, y1, x2, y2\] on the evidence frame"),
+        "Tandai plat: kotak di foto bukti.",
+    ),
+    (
+        re.compile(r"a box is four numbers: \[x1, y1, x2, y2\]"),
+        "Kotak plat terdiri atas empat angka: [x1, y1, x2, y2].",
+    ),
+    (
+        re.compile(r"the box lies outside the (?P<size>\d+x\d+) frame"),
+        "Kotak plat berada di luar foto ({size}).",
+    ),
+    (
+        re.compile(r"the box must be at least (?P<side>\d+) pixels wide and high.*"),
+        "Kotak plat paling sedikit {side} piksel lebar dan tingginya.",
     ),
     (
         re.compile(r"the (?P<role>\w+) role may not .+"),

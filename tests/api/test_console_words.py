@@ -116,6 +116,16 @@ def test_every_refusal_an_officer_can_meet_is_said_in_indonesian() -> None:
         "conflict of interest: the vehicle is registered to this officer",
         "four eyes: the officer who corrected or escalated this case cannot take the next step "
         "on it",
+        "four eyes: the officer who corrected, keyed or escalated this case cannot take the "
+        "next step on it",
+        "four eyes: you proposed this case's plate; another officer must decide the case",
+        "case 7 has no plate yet: mark and key it, or reject the case",
+        "case 7 already has a plate: confirm or correct it",
+        "case 7 is confirmed: there is no plate to key",
+        "mark the plate: a box [x1, y1, x2, y2] on the evidence frame",
+        "a box is four numbers: [x1, y1, x2, y2]",
+        "the box lies outside the 1920x1080 frame",
+        "the box must be at least 8 pixels wide and high, with x1 < x2, y1 < y2",
         "the reviewer role may not decide escalated",
         "plate 'XX 1 A': 'XX' is not an Indonesian region code",
         "the form has expired or did not come from this console",

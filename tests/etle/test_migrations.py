@@ -53,7 +53,7 @@ def test_issue_16_upgrades_old_addresses_into_parts_and_speeding_notices_get_spe
     config = alembic_config(engine)
     with engine.begin() as connection:  # as if written before: the new columns go
         config.attributes["connection"] = connection
-        command.downgrade(config, "i8_a")
+        command.downgrade(config, "i13_a")
     upgrade(engine)
     with session_scope(session_factory(engine)) as session:
         owner = session.scalars(select(Owner)).one()

@@ -6,7 +6,7 @@ district, city", as etle.registry.rows.split_address does), and speeding notices
 of their evidence frame and the limit of their camera.
 
 Revision ID: i16_a
-Revises: i8_a
+Revises: i13_a
 Create Date: 2026-12-06 09:00:00.000000
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = 'i16_a'
-down_revision: str | None = 'i8_a'
+down_revision: str | None = 'i13_a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
