@@ -70,7 +70,7 @@ def test_clock_skew_is_flagged_with_its_size(session: Session) -> None:
     assert health.skewed_last_hour == 1
     assert health.latest_skew_seconds == -900
     assert health.problems == [
-        "clock behind by 900 s (1 frame(s) in the last hour marked for review)"
+        "clock behind by 900 s (1 frame in the last hour marked for review)"
     ]
 
 
