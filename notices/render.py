@@ -262,6 +262,19 @@ def _table(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
         pdf.cell(value_w, 6, value, border=1, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
+def plate_crop(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The part of the evidence shown enlarged: the reader's box with margins, more below than
+    above (the validity date line under the number), kept inside the picture."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    return (
+        max(0, round(x1 - w * CROP_MARGIN_X)),
+        max(0, round(y1 - h * CROP_MARGIN_TOP)),
+        min(size[0], round(x2 + w * CROP_MARGIN_X)),
+        min(size[1], round(y2 + h * CROP_MARGIN_BOTTOM)),
+    )
+
+
 def _photos(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
     width_px, height_px = letter.evidence_size
     photo_h = PHOTO_W * height_px / width_px
@@ -271,11 +284,7 @@ def _photos(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
         top = pdf.get_y()
     pdf.image(letter.evidence_jpeg, x=LEFT, y=top, w=PHOTO_W, h=photo_h)
     if letter.plate_box is not None:
-        x1, y1, x2, y2 = letter.plate_box
-        w, h = x2 - x1, y2 - y1
-        cx1, cy1 = max(0, round(x1 - w * CROP_MARGIN_X)), max(0, round(y1 - h * CROP_MARGIN_TOP))
-        cx2 = min(width_px, round(x2 + w * CROP_MARGIN_X))
-        cy2 = min(height_px, round(y2 + h * CROP_MARGIN_BOTTOM))
+        cx1, cy1, cx2, cy2 = plate_crop(letter.plate_box, letter.evidence_size)
         if cx2 > cx1 and cy2 > cy1:
             scale = min(CROP_W / (cx2 - cx1), CROP_MAX_H / (cy2 - cy1))  # mm per pixel
             crop_w, crop_h = (cx2 - cx1) * scale, (cy2 - cy1) * scale
