@@ -45,6 +45,8 @@ def model_folders(settings: IngestSettings) -> tuple[Path, ...]:
     """Where model files are looked for, in order: ETLE_MODELS_DIR, then the package."""
     if settings.models_dir is None:
         return (PACKAGED_MODELS,)
+    if not settings.models_dir.exists():
+        raise ConfigError(f"ETLE_MODELS_DIR {settings.models_dir} not found (no such folder)")
     if not settings.models_dir.is_dir():
         raise ConfigError(f"ETLE_MODELS_DIR {settings.models_dir} is not a folder")
     return (settings.models_dir, PACKAGED_MODELS)

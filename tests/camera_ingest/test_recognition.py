@@ -132,8 +132,10 @@ def test_a_missing_model_file_is_a_clear_configuration_error(models_dir: Path) -
         load_recognizer(IngestSettings(models_dir=models_dir, ocr_model="mine.onnx"))
     with pytest.raises(ConfigError, match="plate detector nothing-here.onnx not found in"):
         load_recognizer(IngestSettings(models_dir=models_dir, detector_model="nothing-here"))
-    with pytest.raises(ConfigError, match="is not a folder"):
+    with pytest.raises(ConfigError, match="not found"):
         load_recognizer(IngestSettings(models_dir=models_dir / "no-such-folder"))
+    with pytest.raises(ConfigError, match="is not a folder"):
+        load_recognizer(IngestSettings(models_dir=models_dir / "cct_xs_v1_global.onnx"))
 
 
 def test_without_a_models_folder_the_packaged_models_read_the_plate(
