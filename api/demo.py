@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.runtime import Runtime
 from camera_ingest.intake import FrameMetadata, ingest_frame
@@ -28,6 +29,7 @@ from etle.db import session_scope
 from etle.errors import ValidationFailed
 from etle.frames.accounting import Failure, failures
 from etle.frames.models import Frame, PlateRead
+from etle.jurisdictions.service import assign_camera, set_jurisdiction
 from etle.migrate import upgrade
 from etle.notices.models import Channel, Delivery, DeliveryStatus, Notice
 from etle.officers.models import Role
@@ -37,6 +39,7 @@ from notices.post_batches import export_post
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_frames"
 DEMO_OFFICER = "demo.officer"
+DEMO_ADMIN = "demo.admin"
 Step = Callable[[str, int], Callable[[], None]]
 
 
@@ -79,6 +82,7 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
     if not samples.is_dir():
         raise ValidationFailed(f"sample folder not found: {samples}")
     upgrade(rt.engine)
+    rt.dispatch.demo = True  # local files, local portal: the one place http:// links are sent
     started = utcnow()
     new: dict[str, int] = {}
     with session_scope(rt.sessions) as session:
@@ -99,6 +103,7 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
             full_name="Petugas Demo",
             actor="system:demo",
         )
+        _jurisdictions(session, samples)
 
     frames = json.loads((samples / "frames.json").read_text())
     advance = step("ingesting frames", len(frames))
@@ -110,7 +115,9 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
                 camera=session.get_one(Camera, item["camera"]),
                 data=(samples / item["file"]).read_bytes(),
                 metadata=FrameMetadata(
-                    captured_at=item["captured_at"], violation=item["violation"]
+                    captured_at=item["captured_at"],
+                    violation=item["violation"],
+                    measured_speed_kmh=item.get("measured_speed_kmh"),
                 ),
                 store=rt.evidence,
                 settings=rt.settings,
@@ -154,6 +161,34 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
     batch = export_post(rt.dispatch, actor="system:demo")
     new["post_letters"] = batch.letters if batch else 0
     return summarise(rt, new, started)
+
+
+def _jurisdictions(session: Session, samples: Path) -> None:
+    """The sample jurisdiction: its deadlines, who signs its letters, and its cameras."""
+    path = samples / "jurisdictions.json"
+    if not path.is_file():
+        return
+    admin = ensure_officer(
+        session,
+        username=DEMO_ADMIN,
+        role=Role.ADMINISTRATOR,
+        full_name="Administrator Demo",
+        actor="system:demo",
+    )
+    for spec in json.loads(path.read_text()):
+        cameras = spec.pop("cameras", [])
+        code = spec.pop("code")
+        set_jurisdiction(
+            session,
+            code=code,
+            officer=admin,
+            name=spec.pop("name"),
+            respond_days=spec.pop("respond_days"),
+            pay_days=spec.pop("pay_days"),
+            issuer=spec,
+        )
+        for camera_id in cameras:
+            assign_camera(session, camera_id=camera_id, code=code, officer=admin)
 
 
 def summarise(rt: Runtime, new: dict[str, int], started: datetime | None = None) -> DemoSummary:

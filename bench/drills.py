@@ -1,9 +1,9 @@
 """Fault drills: break a server under load, then check that nothing was lost.
 
-    ETLE_MODELS_DIR=../shared/models python bench/drills.py redis      # Redis stopped, restarted
-    ETLE_MODELS_DIR=../shared/models python bench/drills.py postgres   # PostgreSQL restarted
-    ETLE_MODELS_DIR=../shared/models python bench/drills.py disk       # evidence disk full
-    ETLE_MODELS_DIR=../shared/models python bench/drills.py all --json
+    python bench/drills.py redis      # Redis stopped, restarted
+    python bench/drills.py postgres   # PostgreSQL restarted
+    python bench/drills.py disk       # evidence disk full
+    python bench/drills.py all --json
 
 Each drill starts its OWN server for the part it breaks, on another port, in a scratch folder
 (a private `redis-server`; a private PostgreSQL cluster made with `initdb`; a small tmpfs for the
@@ -398,8 +398,6 @@ def main() -> None:
     parser.add_argument("drill", choices=[*DRILLS, "all"])
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args()
-    if not os.environ.get("ETLE_MODELS_DIR"):
-        raise SystemExit("set ETLE_MODELS_DIR (e.g. ../shared/models)")
     names = list(DRILLS) if args.drill == "all" else [args.drill]
     results: dict[str, Any] = {}
     for name in names:

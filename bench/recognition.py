@@ -185,8 +185,6 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.dataset / "README.md").is_file():
         sys.exit(f"development photos not found at {args.dataset}")
-    models = os.environ.get("ETLE_MODELS_DIR") or str(REPO.parent / "shared/models")
-    os.environ["ETLE_MODELS_DIR"] = models
 
     # One core: pin the process, and keep OpenCV to one thread (the sessions already are).
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -200,7 +198,7 @@ def main() -> None:
     frames = [make_12mp(frame, out_dir) for frame in photos]
     sizes = [f.path.stat().st_size for f in frames]
 
-    settings = IngestSettings(models_dir=Path(models))
+    settings = IngestSettings()  # the shipped models, or ETLE_MODELS_DIR
     ours = load_recognizer(settings)
     baseline = load_baseline(settings)
     results = {

@@ -1,7 +1,7 @@
 """Recognition throughput of `etle worker --burst`: frames read per second, end to end.
 
-    ETLE_MODELS_DIR=../shared/models python bench/worker_burst.py --frames 200 --processes 1
-    ETLE_MODELS_DIR=../shared/models python bench/worker_burst.py --frames 200 --processes 2
+    python bench/worker_burst.py --frames 200 --processes 1
+    python bench/worker_burst.py --frames 200 --processes 2
 
 It ingests `--frames` distinct 1080p road scenes (the eight sample frames, re-encoded with noise,
 200-500 KB, as `bench/ingest.py` sends them) into a scratch data directory, as camera pushes
@@ -57,8 +57,6 @@ def main() -> None:
     parser.add_argument("--redis", help="Redis URL for the queue (a queue name of its own)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not os.environ.get("ETLE_MODELS_DIR"):
-        raise SystemExit("set ETLE_MODELS_DIR (e.g. ../shared/models)")
 
     data_dir = Path(tempfile.mkdtemp(prefix="etle-burst-"))
     queue_name = f"etle-burst-{uuid.uuid4().hex[:8]}"

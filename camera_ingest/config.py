@@ -13,17 +13,18 @@ DETECTOR_VIEWS = ("plain", "inverted", "yellow", "yellow-inverted")
 
 
 class IngestSettings(Settings):
-    # Folder holding the model files (see ../shared/models/README.md). Unset: the libraries
-    # download their published models from their hubs (needs internet once).
+    # A folder of model files searched before the ones shipped in the package
+    # (camera_ingest/recognition/models/): a file there replaces the packaged one of the same
+    # name. Made absolute when read, so a relative path means the same from any directory.
     models_dir: Path | None = None
-    # fast-plate-ocr hub name, or an .onnx file (in models_dir or absolute) with its
-    # `<name>_plate_config.yaml` beside it.
-    ocr_model: str = "cct-xs-v1-global-model"
-    # Plate detector: "yolov5" (a HyperLPR3-style ONNX file in models_dir) or
-    # "open-image-models" (its hub, or a local YOLOv9 .onnx). Unset: yolov5 when models_dir
-    # is set, else open-image-models.
+    # fast-plate-ocr hub name, or an .onnx file (a bare name in the models folders, or a path)
+    # with its `<name>_plate_config.yaml` beside it. Unset: loading.DEFAULT_OCR_MODEL.
+    ocr_model: str | None = None
+    # Plate detector: "yolov5" (a HyperLPR3-style ONNX file in the models folders) or
+    # "open-image-models" (its hub, or a local YOLOv9 .onnx). Unset: loading.DEFAULT_DETECTOR.
     detector: str | None = None
-    # yolov5: file name without .onnx in models_dir; open-image-models: hub name or .onnx path.
+    # yolov5: file name without .onnx in the models folders; open-image-models: hub name or
+    # .onnx path.
     detector_model: str | None = None
     # Comma-separated views of the frame the detector runs on (plain, inverted, yellow,
     # yellow-inverted); unset: the detector's measured default (docs/recognition.md).
@@ -40,6 +41,22 @@ class IngestSettings(Settings):
     requeue_after_seconds: int = 120
     # An active camera that sent nothing for this long is listed as unhealthy.
     camera_silent_minutes: int = 15
+
+    @field_validator("models_dir", mode="before")
+    @classmethod
+    def _absolute_models_dir(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        return Path(str(value)).expanduser().resolve()
+
+    @field_validator("ocr_model")
+    @classmethod
+    def _absolute_ocr_path(cls, value: str | None) -> str | None:
+        # A path with a folder in it is read from the working directory, once, here; a bare
+        # file name is looked for in the models folders.
+        if value and value.endswith(".onnx") and Path(value).name != value:
+            return str(Path(value).expanduser().resolve())
+        return value or None
 
     @field_validator("detector")
     @classmethod

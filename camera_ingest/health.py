@@ -113,11 +113,11 @@ def _problems(health: CameraHealth, now: datetime, silent_after: timedelta) -> l
         direction = "ahead" if skew > 0 else "behind"
         problems.append(
             f"clock {direction} by {abs(skew):.0f} s "
-            f"({health.skewed_last_hour} frame(s) in the last hour marked for review)"
+            f"({_frames(health.skewed_last_hour)} in the last hour marked for review)"
         )
     if health.reused_sequences_last_hour:
         problems.append(
-            f"frame counter restarted: {health.reused_sequences_last_hour} frame(s) in the last "
+            f"frame counter restarted: {_frames(health.reused_sequences_last_hour)} in the last "
             "hour reused a sequence number (a reboot?); each was stored as a new frame"
         )
     return problems
@@ -139,3 +139,7 @@ def _latest_skew(session: Session, camera_id: str, since: datetime) -> float | N
     captured_at: datetime = row.captured_at
     received_at: datetime = row.received_at
     return (captured_at - received_at).total_seconds()
+
+
+def _frames(count: int) -> str:
+    return f"{count} frame" if count == 1 else f"{count} frames"

@@ -81,6 +81,13 @@ class Settings(EtleSettings):
     # Jurisdictions (`etle jurisdictions set`) override these for their cameras.
     respond_days: int = Field(default=8, ge=1, le=365)
     pay_days: int = Field(default=7, ge=1, le=365)
+    # Who issues the letters of cameras outside any jurisdiction (a jurisdiction names its own:
+    # `etle jurisdictions set`): the unit in the letterhead, its office address, and the
+    # signature block (title, then name).
+    issuing_unit: str = Field(default="Korps Lalu Lintas Polri", max_length=200)
+    issuing_office: str = Field(default="", max_length=400)
+    signatory_title: str = Field(default="Petugas Penindakan ETLE", max_length=200)
+    signatory_name: str = Field(default="", max_length=200)
     # Vehicle registry: the local database (filled by `etle registry import`), or the national
     # registry service over HTTP (`http`, with the URL and token below).
     registry_backend: Literal["database", "http"] = "database"

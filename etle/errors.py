@@ -15,7 +15,9 @@ line. The tree:
     ├── RateLimited (429)          too many attempts; retry after `retry_after` seconds
     ├── UnsupportedMedia (415)
     ├── EvidenceTampered (500)     stored evidence no longer matches its hash
-    └── ServiceUnavailable (503)   a dependency is down; the client may retry
+    ├── ServiceUnavailable (503)   a dependency is down; the client may retry
+    └── NotConfigured (503)        refused until an operator sets something (a setting named in
+                                   the message); retrying does not help before that
 """
 
 from __future__ import annotations
@@ -94,3 +96,8 @@ class EvidenceTampered(EtleError):
 class ServiceUnavailable(EtleError):
     status_code = 503
     error = "service_unavailable"
+
+
+class NotConfigured(EtleError):
+    status_code = 503
+    error = "not_configured"

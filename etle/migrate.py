@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -41,4 +42,29 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return _head()
+
+
+@lru_cache(maxsize=1)
+def _head() -> str | None:
+    # Read once per process: the migration scripts do not change while it runs, and `/readyz`
+    # asks on every probe.
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """What keeps this code from using the database's tables, in one line; None if nothing.
+
+    A database without tables answers `SELECT 1` like a good one, while every request that
+    touches a table fails: servers, `/readyz` and commands say so, and what to run."""
+    current = current_revision(engine)
+    if current is None:
+        return "the database has no tables yet: run `etle db upgrade`"
+    head = _head()
+    if current != head:
+        return (
+            f"the database schema is at {current}, this version needs {head}: run `etle db upgrade`"
+        )
+    return None

@@ -32,7 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from etle.cases.models import Case
 from etle.clock import utcnow
 from etle.db import after_commit, session_scope
+from etle.errors import NotConfigured
 from etle.evidence import BlobStore, sha256_hex
+from etle.jurisdictions.service import default_issuer
 from etle.notices import ledger
 from etle.notices.models import Channel, DeliveryStatus, Notice
 from notices.channels.base import Outgoing, PermanentFailure, Sender, Sent, TemporaryFailure
@@ -62,6 +64,9 @@ class DispatchContext:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     # Queue the delivery's job again after a delay (seconds); set by the composition root.
     retry_later: Callable[[int, float], None] | None = None
+    # The demo (`etle demo`): notices go to local files and link to the local portal, so a
+    # plain-http ETLE_PORTAL_URL is allowed there and nowhere else (see `portal_refusal`).
+    demo: bool = False
     _keeper: ThreadPoolExecutor | None = None
 
     def keep(self, pdf: bytes, sha256: str) -> Future[str]:
@@ -77,6 +82,27 @@ class DispatchContext:
             self._keeper = None
         for sender in self.senders.values():
             sender.close()
+
+
+def portal_refusal(ctx: DispatchContext) -> str | None:
+    """Why notices may not go out with this ETLE_PORTAL_URL; None when they may.
+
+    Every letter, email and message carries the portal's address as the only official link
+    (and its QR code): left at its default, it would send citizens to http://127.0.0.1:8000.
+    Outside the demo, nothing is sent until it is an https address."""
+    url = ctx.settings.portal_url
+    if ctx.demo or url.startswith("https://"):
+        return None
+    return (
+        f"notices are not sent while ETLE_PORTAL_URL is {url}: letters, emails and messages "
+        "carry it as the only official link, so set it to the portal's https:// address"
+    )
+
+
+def check_portal_url(ctx: DispatchContext) -> None:
+    refusal = portal_refusal(ctx)
+    if refusal is not None:
+        raise NotConfigured(refusal)
 
 
 def build_senders(settings: NoticeSettings, wording: Wording) -> dict[Channel, Sender]:
@@ -125,6 +151,7 @@ def letter_for(session: Session, ctx: DispatchContext, notice: Notice) -> Letter
         portal_url=s.portal_url,
         signing_key=s.signing_key,
         token_days=s.verify_token_days,
+        issuer=default_issuer(s),
     )
 
 
@@ -171,6 +198,7 @@ def dispatch_delivery(ctx: DispatchContext, delivery_id: int) -> DeliveryStatus:
     Returns the status of `delivery_id`.
     """
     s = ctx.settings
+    check_portal_url(ctx)  # before anything is claimed: the deliveries stay pending
     started = time.monotonic()
     claimed, status = _claim_chunk(ctx, delivery_id)
     if not claimed:
@@ -224,6 +252,7 @@ def _prepare(ctx: DispatchContext, item: _Claimed) -> Outgoing | None:
         portal_url=s.portal_url,
         signing_key=s.signing_key,
         token_days=s.verify_token_days,
+        issuer=default_issuer(s),
     )
     if item.kept is not None:
         pdf = ctx.documents.get(item.kept)

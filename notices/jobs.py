@@ -8,6 +8,7 @@ between commit and enqueue). Jobs may run twice: the ledger's claim makes the se
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +20,9 @@ from etle.db import after_commit, session_scope
 from etle.notices import ledger
 from etle.notices.models import Channel, Delivery, DeliveryStatus
 from etle.queue import JobQueue
-from notices.dispatch import ELECTRONIC, DispatchContext, dispatch_delivery
+from notices.dispatch import ELECTRONIC, DispatchContext, dispatch_delivery, portal_refusal
+
+log = logging.getLogger(__name__)
 
 DISPATCH = "dispatch_delivery"
 
@@ -60,5 +63,9 @@ def queue_pending(session: Session, queue: JobQueue, *, older_than: timedelta | 
 def sweep_deliveries(
     queue: JobQueue, ctx: DispatchContext, *, older_than: timedelta = timedelta(minutes=1)
 ) -> int:
+    refusal = portal_refusal(ctx)
+    if refusal is not None:  # jobs would only fail: say why, once a sweep, and wait
+        log.warning("%s", refusal)
+        return 0
     with session_scope(ctx.sessions) as session:
         return queue_pending(session, queue, older_than=older_than)

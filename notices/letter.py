@@ -7,7 +7,7 @@ tested directly.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from PIL import Image
@@ -19,6 +19,8 @@ from etle.cases.models import Case
 from etle.clock import format_local, local
 from etle.evidence import BlobStore
 from etle.frames.models import PlateRead
+from etle.jurisdictions.models import Jurisdiction
+from etle.jurisdictions.service import Issuer, issuer_of
 from etle.notices.models import Notice
 from etle.notices.tokens import VERIFY_PAGE_PATH, verification_url
 from etle.notices.verify import token_for
@@ -58,6 +60,14 @@ class Letter:
     evidence_size: tuple[int, int]  # pixels of evidence_jpeg
     plate_box: Box | None  # the plate in evidence_jpeg's pixels, shown enlarged
     evidence_sha256: str
+    # The address in the parts a postal service's import expects (the print batch manifest).
+    recipient_street: str = ""
+    recipient_district: str = ""
+    recipient_city: str = ""
+    # Speeding: what was measured and the limit, as kept on the notice; None otherwise.
+    measured_speed_kmh: float | None = None
+    speed_limit_kmh: int | None = None
+    issuer: Issuer = field(default_factory=lambda: Issuer("", "", "", ""))
 
     @property
     def verify_url(self) -> str:
@@ -87,10 +97,11 @@ class LetterRows:
     camera: Camera
     violation: ViolationType
     read: PlateRead | None
+    jurisdiction: Jurisdiction | None = None
 
 
 def letter_rows(session: Session, notices: list[Notice]) -> list[LetterRows]:
-    """The rows of several letters in four queries (one per table) instead of four per letter."""
+    """The rows of several letters in five queries (one per table) instead of five per letter."""
     cases = {
         c.id: c
         for c in session.scalars(select(Case).where(Case.id.in_({n.case_id for n in notices})))
@@ -110,16 +121,29 @@ def letter_rows(session: Session, notices: list[Notice]) -> list[LetterRows]:
         if read_ids
         else {}
     )
+    codes_wanted = {c.jurisdiction_code for c in cameras.values() if c.jurisdiction_code}
+    jurisdictions = (
+        {
+            j.code: j
+            for j in session.scalars(
+                select(Jurisdiction).where(Jurisdiction.code.in_(codes_wanted))
+            )
+        }
+        if codes_wanted
+        else {}
+    )
     rows = []
     for notice in notices:
         case = cases[notice.case_id]
+        camera = cameras[case.camera_id]
         rows.append(
             LetterRows(
                 notice=notice,
                 case=case,
-                camera=cameras[case.camera_id],
+                camera=camera,
                 violation=violations[case.violation_code],
                 read=reads.get(case.plate_read_id) if case.plate_read_id else None,
+                jurisdiction=jurisdictions.get(camera.jurisdiction_code or ""),
             )
         )
     return rows
@@ -133,17 +157,27 @@ def load_letter(
     portal_url: str,
     signing_key: bytes,
     token_days: int,
+    issuer: Issuer,
 ) -> Letter:
     case = session.get_one(Case, notice.case_id)
+    camera = session.get_one(Camera, case.camera_id)
     rows = LetterRows(
         notice=notice,
         case=case,
-        camera=session.get_one(Camera, case.camera_id),
+        camera=camera,
         violation=session.get_one(ViolationType, case.violation_code),
         read=session.get(PlateRead, case.plate_read_id) if case.plate_read_id else None,
+        jurisdiction=session.get(Jurisdiction, camera.jurisdiction_code)
+        if camera.jurisdiction_code
+        else None,
     )
     return letter_from_rows(
-        rows, store, portal_url=portal_url, signing_key=signing_key, token_days=token_days
+        rows,
+        store,
+        portal_url=portal_url,
+        signing_key=signing_key,
+        token_days=token_days,
+        issuer=issuer,
     )
 
 
@@ -154,8 +188,12 @@ def letter_from_rows(
     portal_url: str,
     signing_key: bytes,
     token_days: int,
+    issuer: Issuer,
 ) -> Letter:
-    """The letter from its rows and its evidence, read and verified now (no database needed)."""
+    """The letter from its rows and its evidence, read and verified now (no database needed).
+
+    `issuer` is the default from settings; the camera's jurisdiction overrides it field by
+    field."""
     notice, case, camera, violation, read = (
         rows.notice,
         rows.case,
@@ -194,6 +232,12 @@ def letter_from_rows(
         evidence_size=size,
         plate_box=box,
         evidence_sha256=case.evidence_sha256,
+        recipient_street=notice.recipient_street,
+        recipient_district=notice.recipient_district,
+        recipient_city=notice.recipient_city,
+        measured_speed_kmh=notice.measured_speed_kmh,
+        speed_limit_kmh=notice.speed_limit_kmh,
+        issuer=issuer_of(rows.jurisdiction, issuer),
     )
 
 

@@ -26,7 +26,7 @@ from etle.errors import EtleError
 from etle.notices import ledger
 from etle.notices.models import Channel, Delivery, Notice, PostBatch
 from notices.channels.post import BatchWriter
-from notices.dispatch import DispatchContext, keep_pdf, letter_for, pdf_for
+from notices.dispatch import DispatchContext, check_portal_url, keep_pdf, letter_for, pdf_for
 
 log = logging.getLogger(__name__)
 TEMP_PREFIX = ".incomplete-"
@@ -51,7 +51,9 @@ def export_post(
 ) -> ExportedBatch | None:
     """Collect pending post deliveries (at most `limit`) into one print batch; None if none.
 
-    `on_letter(done, total)` is called after each letter (progress bars)."""
+    `on_letter(done, total)` is called after each letter (progress bars). Refused (nothing
+    claimed) while ETLE_PORTAL_URL is not the portal's https address (`portal_refusal`)."""
+    check_portal_url(ctx)
     root = ctx.settings.post_folder
     root.mkdir(parents=True, exist_ok=True)
     recover_batches(ctx)

@@ -28,11 +28,15 @@ from PIL import Image
 from notices.letter import Letter, rupiah
 from notices.wording import Wording, long_date
 
-LEFT, RIGHT, TOP = 18.0, 18.0, 15.0
+LEFT, RIGHT, TOP = 18.0, 18.0, 12.0
 CONTENT_W = 210.0 - LEFT - RIGHT
-PHOTO_W = 110.0
-CROP_X, CROP_W, CROP_MAX_H = 133.0, 59.0, 30.0
+PHOTO_W = 100.0
+CROP_X, CROP_W, CROP_MAX_H = 124.0, 68.0, 34.0
+# Around the reader's box, which is tight on the characters: an Indonesian plate carries its
+# validity date (`08.29`) under the number, so the enlarged plate reaches further down than up.
+CROP_MARGIN_X, CROP_MARGIN_TOP, CROP_MARGIN_BOTTOM = 0.12, 0.25, 0.75
 QR_SIZE = 32.0
+SIGNATURE_W = 62.0  # the signature block, right of the verification text
 QR_MASK = 4  # what segno's own scoring picks for 187 of 200 sample verification URLs
 FONT = "Helvetica"
 
@@ -93,14 +97,23 @@ def text_width(pdf: FPDF, text: str) -> float:
     return float(sum(widths[c] for c in text) * pdf.font_size_pt * 0.001 / pdf.k)
 
 
-def wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    """Greedy line breaking at spaces with the current font; explicit newlines are kept."""
+_GLUE = "\x00"  # a space that never breaks a line (measured as a space, written as one)
+
+
+def wrap(pdf: FPDF, text: str, width: float, keep: tuple[str, ...] = ()) -> list[str]:
+    """Greedy line breaking at spaces with the current font; explicit newlines are kept, and
+    the phrases in `keep` (a plate number: `B 1234 ABC`, never `B 1234` / `ABC`) are never
+    broken."""
+    for phrase in keep:
+        if phrase:
+            text = text.replace(phrase, phrase.replace(" ", _GLUE))
     space = text_width(pdf, " ")
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line: list[str] = []
         used = 0.0
         for word in paragraph.split(" "):
+            word = word.replace(_GLUE, " ")
             w = text_width(pdf, word)
             while w > width and len(word) > 1:  # a word wider than the line: cut it
                 cut = len(word)
@@ -121,8 +134,10 @@ def wrap(pdf: FPDF, text: str, width: float) -> list[str]:
     return lines
 
 
-def _paragraph(pdf: FPDF, text: str, *, x: float, width: float, height: float) -> None:
-    for line in wrap(pdf, text, width):
+def _paragraph(
+    pdf: FPDF, text: str, *, x: float, width: float, height: float, keep: tuple[str, ...] = ()
+) -> None:
+    for line in wrap(pdf, text, width, keep):
         pdf.set_x(x)
         pdf.cell(width, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -143,13 +158,19 @@ def render_letter(letter: Letter, wording: Wording | None = None) -> bytes:
     pdf.set_margins(LEFT, TOP, RIGHT)
     pdf.add_page()
 
+    issuer = letter.issuer
+    plate = (latin1(letter.plate),)  # never broken across lines
     _line(pdf, words["header"], size=12, height=6, style="B")
-    _line(pdf, words["subheader"], size=10, height=5)
-    pdf.line(LEFT, pdf.get_y() + 2, LEFT + CONTENT_W, pdf.get_y() + 2)
-    pdf.ln(5)
+    if issuer.unit:
+        _line(pdf, latin1(issuer.unit.upper()), size=10.5, height=5, style="B")
+    if issuer.office_address:
+        _line(pdf, latin1(issuer.office_address), size=8, height=4)
+    _line(pdf, words["subheader"], size=9, height=4.5)
+    pdf.line(LEFT, pdf.get_y() + 1.5, LEFT + CONTENT_W, pdf.get_y() + 1.5)
+    pdf.ln(4)
     _line(pdf, words["title"], size=13, height=7, style="B")
     _line(pdf, words["number_line"], size=10, height=5)
-    pdf.ln(4)
+    pdf.ln(3)
 
     pdf.set_font(FONT, "", 10)
     _paragraph(pdf, words["date_line"], x=LEFT, width=CONTENT_W, height=5)
@@ -161,8 +182,8 @@ def render_letter(letter: Letter, wording: Wording | None = None) -> bytes:
     if letter.recipient_postcode:
         address = f"{address} {letter.recipient_postcode}"
     _paragraph(pdf, latin1(address), x=LEFT, width=CONTENT_W, height=5)
-    pdf.ln(3)
-    _paragraph(pdf, words["intro"], x=LEFT, width=CONTENT_W, height=5)
+    pdf.ln(2)
+    _paragraph(pdf, words["intro"], x=LEFT, width=CONTENT_W, height=5, keep=plate)
     pdf.ln(2)
     _table(pdf, letter, words)
     pdf.ln(3)
@@ -171,21 +192,43 @@ def render_letter(letter: Letter, wording: Wording | None = None) -> bytes:
     pdf.set_font(FONT, "B", 10)
     _paragraph(pdf, words["respond_title"], x=LEFT, width=CONTENT_W, height=6)
     pdf.set_font(FONT, "", 10)
-    _paragraph(pdf, words["respond"], x=LEFT, width=CONTENT_W, height=5)
+    _paragraph(pdf, words["respond"], x=LEFT, width=CONTENT_W, height=5, keep=plate)
     pdf.ln(2)
 
     top = pdf.get_y()
-    if top + QR_SIZE > 297 - 15:  # keep the QR block whole
+    if top + QR_SIZE > 297 - 12:  # keep the QR block whole
         pdf.add_page()
         top = pdf.get_y()
     pdf.image(qr_image(letter.verify_url), x=LEFT, y=top, w=QR_SIZE, h=QR_SIZE)
     text_x = LEFT + QR_SIZE + 4
+    text_w = CONTENT_W - QR_SIZE - 4 - SIGNATURE_W - 4
     pdf.set_xy(text_x, top)
     pdf.set_font(FONT, "B", 10)
-    _paragraph(pdf, words["verify_title"], x=text_x, width=CONTENT_W - QR_SIZE - 4, height=6)
-    pdf.set_font(FONT, "", 9)
-    _paragraph(pdf, words["verify"], x=text_x, width=CONTENT_W - QR_SIZE - 4, height=4.5)
+    _paragraph(pdf, words["verify_title"], x=text_x, width=text_w, height=5.5)
+    pdf.set_font(FONT, "", 8)
+    _paragraph(pdf, words["verify"], x=text_x, width=text_w, height=3.6)
+    _signature(pdf, letter, words, top)
     return bytes(pdf.output())
+
+
+def _signature(pdf: FPDF, letter: Letter, words: dict[str, str], top: float) -> None:
+    """The signature block, right of the verification text: the title from the jurisdiction's
+    settings, a note that the letter is electronic (checked by its code, not by ink), the
+    signatory's name."""
+    x = LEFT + CONTENT_W - SIGNATURE_W
+    issuer = letter.issuer
+    pdf.set_xy(x, top)
+    pdf.set_font(FONT, "", 9)
+    _paragraph(pdf, latin1(issuer.signatory_title), x=x, width=SIGNATURE_W, height=4.5)
+    if issuer.unit:
+        _paragraph(pdf, latin1(issuer.unit), x=x, width=SIGNATURE_W, height=4.5)
+    pdf.ln(2)
+    pdf.set_font(FONT, "I", 7)
+    _paragraph(pdf, words["signature_note"], x=x, width=SIGNATURE_W, height=3.3)
+    pdf.ln(2)
+    if issuer.signatory_name:
+        pdf.set_font(FONT, "BU", 9.5)
+        _paragraph(pdf, latin1(issuer.signatory_name), x=x, width=SIGNATURE_W, height=5)
 
 
 def _table(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
@@ -196,6 +239,11 @@ def _table(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
         (words["row_place"], letter.place),
         (words["row_camera"], letter.camera_id),
         (words["row_violation"], letter.violation_en if language == "en" else letter.violation_id),
+        *(
+            [(words["row_speed"], words["speed_value"])]
+            if letter.measured_speed_kmh is not None
+            else []
+        ),
         (words["row_article"], letter.legal_basis),
         (words["row_fine"], rupiah(letter.max_fine_rp)),
         (words["row_deadline"], long_date(letter.respond_by, language)),
@@ -214,6 +262,19 @@ def _table(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
         pdf.cell(value_w, 6, value, border=1, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
+def plate_crop(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The part of the evidence shown enlarged: the reader's box with margins, more below than
+    above (the validity date line under the number), kept inside the picture."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    return (
+        max(0, round(x1 - w * CROP_MARGIN_X)),
+        max(0, round(y1 - h * CROP_MARGIN_TOP)),
+        min(size[0], round(x2 + w * CROP_MARGIN_X)),
+        min(size[1], round(y2 + h * CROP_MARGIN_BOTTOM)),
+    )
+
+
 def _photos(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
     width_px, height_px = letter.evidence_size
     photo_h = PHOTO_W * height_px / width_px
@@ -223,10 +284,7 @@ def _photos(pdf: FPDF, letter: Letter, words: dict[str, str]) -> None:
         top = pdf.get_y()
     pdf.image(letter.evidence_jpeg, x=LEFT, y=top, w=PHOTO_W, h=photo_h)
     if letter.plate_box is not None:
-        x1, y1, x2, y2 = letter.plate_box
-        mx, my = (x2 - x1) // 8, (y2 - y1) // 4
-        cx1, cy1 = max(0, x1 - mx), max(0, y1 - my)
-        cx2, cy2 = min(width_px, x2 + mx), min(height_px, y2 + my)
+        cx1, cy1, cx2, cy2 = plate_crop(letter.plate_box, letter.evidence_size)
         if cx2 > cx1 and cy2 > cy1:
             scale = min(CROP_W / (cx2 - cx1), CROP_MAX_H / (cy2 - cy1))  # mm per pixel
             crop_w, crop_h = (cx2 - cx1) * scale, (cy2 - cy1) * scale

@@ -55,6 +55,9 @@ LETTER_KEYS = (
     "respond",
     "verify_title",
     "verify",
+    "row_speed",
+    "speed_value",
+    "signature_note",
 )
 
 _MONTHS = {
@@ -95,6 +98,15 @@ def long_date(day: date, language: str) -> str:
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
+def number(value: float, language: str) -> str:
+    """`87`, `87,5` in Indonesian (decimal comma, as the portal's statistics), `87.5` in
+    English."""
+    text = f"{value:,.1f}".rstrip("0").rstrip(".")
+    if language == "id":
+        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return text
+
+
 def language_of(letter: Letter) -> str:
     return letter.language if letter.language in LANGUAGES else "id"
 
@@ -121,6 +133,15 @@ def context(letter: Letter) -> dict[str, Any]:
         "verify_page": letter.verify_page,
         "verify_url": letter.verify_url,
         "evidence_sha256": letter.evidence_sha256,
+        # Speeding only; empty for other violations (templates test `measured_speed`).
+        "measured_speed": number(letter.measured_speed_kmh, language)
+        if letter.measured_speed_kmh is not None
+        else "",
+        "speed_limit": str(letter.speed_limit_kmh) if letter.speed_limit_kmh is not None else "",
+        "issuing_unit": letter.issuer.unit,
+        "office_address": letter.issuer.office_address,
+        "signatory_title": letter.issuer.signatory_title,
+        "signatory_name": letter.issuer.signatory_name,
     }
 
 

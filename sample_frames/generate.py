@@ -36,6 +36,7 @@ class Shot:
     violation: str
     body: tuple[int, int, int]  # BGR colour of the vehicle
     validity: str = "08.29"
+    speed_kmh: float | None = None  # speeding: what the camera's radar measured
     x: int = 960  # centre of the vehicle
     plate_width: int = 330
 
@@ -69,6 +70,7 @@ SHOTS = [
         "speeding",
         (30, 30, 30),
         x=1100,
+        speed_kmh=87.0,
     ),
     Shot(
         "frame04.jpg",
@@ -78,6 +80,7 @@ SHOTS = [
         "2026-11-20T08:05:55+07:00",
         "speeding",
         (150, 90, 30),
+        speed_kmh=94.0,
     ),
     Shot(
         "frame05.jpg",
@@ -98,6 +101,7 @@ SHOTS = [
         "speeding",
         (60, 120, 60),
         x=900,
+        speed_kmh=78.0,
     ),
     Shot(
         "frame07.jpg",
@@ -119,6 +123,7 @@ SHOTS = [
         "speeding",
         (90, 90, 100),
         x=1040,
+        speed_kmh=101.0,
     ),
 ]
 
@@ -231,6 +236,7 @@ def main() -> None:
                 "camera": shot.camera,
                 "captured_at": shot.captured_at,
                 "violation": shot.violation,
+                **({"measured_speed_kmh": shot.speed_kmh} if shot.speed_kmh else {}),
                 "plate": shot.plate.replace(" ", ""),
                 "plate_box": list(box),
             }

@@ -9,8 +9,9 @@ PostgreSQL database and drops it afterwards, so runs on one server never collide
 * `fresh_url`: an empty, migrated database of its own, for tests of code that commits
   (workers, the demo, the API).
 
-Models: tests marked `models` need the plate detector and OCR files: ETLE_MODELS_DIR, or
-../shared/models beside the repository. They are skipped, with the reason, where neither exists.
+Models: tests marked `models` read plates with the detector and OCR model shipped in the
+package (camera_ingest/recognition/models/), or with ETLE_MODELS_DIR when it is set: they run
+everywhere, with no folder beside the repository.
 """
 
 from __future__ import annotations
@@ -30,8 +31,40 @@ from etle.migrate import upgrade
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DATASET = SHARED / "datasets" / "id-plates-dev"
+PACKAGED_MODELS = REPO / "camera_ingest" / "recognition" / "models"
 
+_STRAY = pytest.StashKey[bool]()
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ETLE_TEST_DATABASE_URL") else [])
+
+
+_STRAY_DATA = REPO / "etle-data"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STRAY] = _STRAY_DATA.exists()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run fails if it left ./etle-data in the repository (it was not there before)."""
+    if not session.config.stash.get(_STRAY, True) and _STRAY_DATA.exists():
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"a test wrote {_STRAY_DATA}: give it a data directory", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test that forgets its data directory writes to a temporary one, never to
+    ./etle-data in the repository (where `python -m pytest` runs); subprocesses inherit it."""
+    if os.environ.get("ETLE_DATA_DIR"):
+        yield
+        return
+    os.environ["ETLE_DATA_DIR"] = str(tmp_path_factory.mktemp("etle-data"))
+    try:
+        yield
+    finally:
+        os.environ.pop("ETLE_DATA_DIR", None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -111,9 +144,8 @@ def fresh_url(databases: Databases) -> str:
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     configured = os.environ.get("ETLE_MODELS_DIR")
-    path = Path(configured) if configured else SHARED / "models"
-    if not (path / "cct_xs_v1_global.onnx").is_file():
-        pytest.skip(f"plate models not found in {path}: set ETLE_MODELS_DIR (see README)")
+    path = Path(configured).resolve() if configured else PACKAGED_MODELS
+    assert (path / "cct_xs_v1_global.onnx").is_file(), f"no plate models in {path}"
     return path
 
 

@@ -164,10 +164,18 @@ def officer(
 SAMPLE_FRAME = "sample_frames/frame01.jpg"
 
 
-def confirmed_notice(session: Session, store: Any, settings: Any, **owner_overrides: Any) -> Any:
+def confirmed_notice(
+    session: Session,
+    store: Any,
+    settings: Any,
+    *,
+    speeding: tuple[float, int] | None = None,
+    **owner_overrides: Any,
+) -> Any:
     """A confirmed case with its notice and deliveries; the evidence is a real sample frame put
     in `store` (an evidence BlobStore). Owner fields (email, phone, address, language) may be
-    overridden, e.g. `email="bounce@example.id"` or `address=""`."""
+    overridden, e.g. `email="bounce@example.id"` or `address=""`. `speeding=(measured, limit)`
+    makes it a speeding case: the frame's measured speed and the camera's limit in km/h."""
     from pathlib import Path
 
     from etle.cases.review import confirm
@@ -180,9 +188,20 @@ def confirmed_notice(session: Session, store: Any, settings: Any, **owner_overri
     plate = f"B{1000 + n % 8000}ABC"
     holder = owner(session, **owner_overrides)
     vehicle(session, plate=plate, owner=holder)
-    cam = camera(session, road="Jl. M.H. Thamrin")
+    violation = "speeding" if speeding else "red_light"
+    cam = camera(
+        session, road="Jl. M.H. Thamrin", speed_limit_kmh=speeding[1] if speeding else None
+    )
     # Read already (its plate read is below): no recognition job is due for it.
-    src = frame(session, cam, sha256=digest, size_bytes=len(data), status=FrameStatus.READ)
+    src = frame(
+        session,
+        cam,
+        sha256=digest,
+        size_bytes=len(data),
+        status=FrameStatus.READ,
+        violation_code=violation,
+        measured_speed_kmh=speeding[0] if speeding else None,
+    )
     read = plate_read(session, src, text=plate, box=[795, 692, 1125, 805])
     row = case(
         session,
@@ -192,6 +211,7 @@ def confirmed_notice(session: Session, store: Any, settings: Any, **owner_overri
         owner_id=holder.id,
         plate_read_id=read.id,
         evidence_sha256=digest,
+        violation_code=violation,
     )
     reviewer = officer(session)
     return confirm(session, case=row, officer=reviewer, settings=settings)
@@ -402,6 +422,7 @@ def sent_notice(
     *,
     plate: str | None = None,
     vin: str | None = "MHKA1BA1JFK012345",
+    speeding: tuple[float, int] | None = None,
     **owner_overrides: Any,
 ) -> Any:
     """A notice as the public portal meets it: confirmed by an officer and sent (case status
@@ -416,14 +437,29 @@ def sent_notice(
     plate = plate or unique_plate()
     holder = owner(session, **owner_overrides)
     vehicle(session, plate=plate, owner=holder, vin=vin, model="Avanza")
-    cam = camera(session, name="Simpang Sarinah", road="Jl. M.H. Thamrin", address="Jakarta Pusat")
-    src = frame(session, cam, sha256=digest, size_bytes=len(data))
+    cam = camera(
+        session,
+        name="Simpang Sarinah",
+        road="Jl. M.H. Thamrin",
+        address="Jakarta Pusat",
+        speed_limit_kmh=speeding[1] if speeding else None,
+    )
+    violation = "speeding" if speeding else "red_light"
+    src = frame(
+        session,
+        cam,
+        sha256=digest,
+        size_bytes=len(data),
+        violation_code=violation,
+        measured_speed_kmh=speeding[0] if speeding else None,
+    )
     read = plate_read(session, src, text=plate, box=own_box)
     plate_read(session, src, text="D1567XY", box=other_box, index=1)
     row = case(
         session,
         camera=cam,
         frame=src,
+        violation_code=violation,
         plate=plate,
         vehicle_id=session.query(Vehicle.id).filter(Vehicle.plate == plate).scalar(),
         owner_id=holder.id,

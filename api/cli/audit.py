@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runtime
 from api.cli.schema import require_schema
 from etle.audit.chain import verify
 from etle.audit.digest import head_digest, load_digest, verify_with_digests
@@ -50,9 +50,9 @@ def audit_verify(
         )
     elif verdict.ok:
         out.print(
-            f"audit trail intact: {verdict.checked:,} events, head {verdict.head_seq} "
+            f"audit trail intact: {plural(verdict.checked, 'event')}, head {verdict.head_seq} "
             f"{verdict.head_hash[:16]}..."
-            + (f", {len(digests)} digest(s) match" if digests else "")
+            + (f", {plural(len(digests), 'digest')} match" if digests else "")
         )
     else:
         err.print(f"[red]audit trail BROKEN:[/red] {verdict.problem}", highlight=False)

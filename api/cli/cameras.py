@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runtime
 from camera_ingest.health import camera_health
 from etle.cameras.models import Camera
 from etle.cameras.service import (
@@ -160,7 +160,7 @@ def health(
     if json:
         print_json([h.as_dict() for h in shown])
     elif not shown:
-        out.print(f"all {len(report)} camera(s) healthy")
+        out.print(f"all {plural(len(report), 'camera')} healthy")
     else:
         table = Table("id", "status", "last frame", "frames/h", "problems")
         for h in shown:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.runtime import Runtime, build_runtime
@@ -41,6 +42,11 @@ def runtime(data_dir: Path | None = None, **overrides: Any) -> Iterator[Runtime]
         rt.close()
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 letter`, `2 letters`, `50,000 owners`: the count with the word it needs."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, default=str))
 
@@ -62,7 +68,9 @@ def report_failures(failures: list[Failure]) -> None:
     if not failures:
         return
     for failure in failures:
-        err.print(f"[red]error:[/red] {failure.describe()}", highlight=False)
+        # One line per cause, as promised, whatever the terminal's width.
+        line = f"[red]error:[/red] {escape(failure.describe())}"
+        err.print(line, highlight=False, soft_wrap=True)
     err.print(
         "fix the cause, then `etle frames retry --failed` (failed frames are also retried "
         "by themselves); `etle frames account` shows where every frame is"

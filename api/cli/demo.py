@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import JsonFlag, out, print_json, progress, report_failures, runtime
+from api.cli.common import JsonFlag, out, plural, print_json, progress, report_failures, runtime
 from api.demo import SAMPLES, DemoSummary, run_demo
 
 
@@ -27,9 +27,9 @@ def demo(
     (print batch), email (.eml files) and message (JSON Lines outbox).
 
     Uses an SQLite database, an SQLite queue and folders inside DATA_DIR, whatever ETLE_* says,
-    and needs the plate models (ETLE_MODELS_DIR, or internet for the libraries' hubs).
-    Running it again on the same folder adds nothing twice. Exits with status 1, naming the
-    cause, when frames could not be read (fix it, then `etle frames retry --failed`).
+    and the plate models shipped in the package (or ETLE_MODELS_DIR). Running it again on the
+    same folder adds nothing twice. Exits with status 1, naming the cause, when frames could
+    not be read (fix it, then `etle frames retry --failed`).
     """
     with (
         progress(quiet=json) as bar,
@@ -56,11 +56,11 @@ def _print(s: DemoSummary) -> None:
     statuses = ", ".join(f"{count} {status}" for status, count in s.cases_by_status.items())
     out.print(f"  cases         {s.cases} ({statuses})")
     out.print(
-        f"  notices       {n['letters']} letters: post {n['post']}, email {n['email']}, "
+        f"  notices       {plural(n['letters'], 'letter')}: post {n['post']}, email {n['email']}, "
         f"message {n['message']}"
     )
     out.print(
-        f"  audit trail   {s.audit_events} events, "
+        f"  audit trail   {plural(s.audit_events, 'event')}, "
         f"chain {'intact' if s.audit_chain_ok else 'BROKEN'}"
     )
     out.print("  files")

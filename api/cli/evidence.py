@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, progress, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, progress, runtime
 from etle.db import session_scope
 from etle.errors import ValidationFailed
 from etle.frames.evidence import EvidenceProblem, export_evidence, verify_evidence
@@ -81,6 +81,6 @@ def verify(data_dir: DataDir = None, json: JsonFlag = False) -> None:
     else:
         for p in problems:
             err.print(f"[red]frame {p.frame_id}[/red]: evidence {p.problem} ({p.sha256[:12]})")
-        out.print(f"{checked} frame(s) checked, {len(problems)} problem(s)")
+        out.print(f"{plural(checked, 'frame')} checked, {plural(len(problems), 'problem')}")
     if problems:
         raise typer.Exit(2)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from api.cli.common import DataDir, JsonFlag, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, out, plural, print_json, runtime
 from api.cli.schema import require_schema
 from camera_ingest.jobs import retry_frames
 from etle.clock import format_local
@@ -90,7 +90,7 @@ def account(
             )
         missing = report.totals.counts[Ending.UNACCOUNTED.value]
         out.print(
-            f"{report.totals.total} frame(s); "
+            f"{plural(report.totals.total, 'frame')}; "
             + (f"[red]{missing} unaccounted[/red]" if missing else "every one accounted for")
         )
     if not report.ok:
@@ -124,4 +124,4 @@ def retry(
     if json:
         print_json({"queued": ids})
     else:
-        out.print(f"{len(ids)} frame(s) queued for recognition again")
+        out.print(f"{plural(len(ids), 'frame')} queued for recognition again")

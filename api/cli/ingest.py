@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runtime
 from api.runtime import Runtime
 from camera_ingest.folder import FileOutcome, FolderIngest
 from camera_ingest.sources import IntakeContext, check_camera
@@ -123,4 +123,4 @@ def stream(
             on_sample=report,
         )
     if not json:
-        err.print(f"{taken} frame(s) ingested")
+        err.print(f"{plural(taken, 'frame')} ingested")

@@ -58,11 +58,36 @@ def jurisdictions_set(
     name: Annotated[str | None, typer.Option(help="Full name of the unit.")] = None,
     respond_days: Annotated[int | None, typer.Option(help="Days to respond to a notice.")] = None,
     pay_days: Annotated[int | None, typer.Option(help="Days to pay once issued.")] = None,
+    issuing_unit: Annotated[
+        str | None, typer.Option(help="The unit named in its letters' letterhead.")
+    ] = None,
+    office_address: Annotated[
+        str | None, typer.Option(help="The unit's office address, under the letterhead.")
+    ] = None,
+    signatory_title: Annotated[
+        str | None, typer.Option(help="Title in the letters' signature block.")
+    ] = None,
+    signatory_name: Annotated[
+        str | None, typer.Option(help="Name (and rank) in the signature block.")
+    ] = None,
     data_dir: DataDir = None,
     json: JsonFlag = False,
 ) -> None:
-    """Add a jurisdiction or change its deadlines (audited). New deadlines apply to notices and
-    payments issued from now on."""
+    """Add a jurisdiction or change its deadlines and who issues its letters (audited).
+
+    New deadlines apply to notices and payments issued from now on; the issuer to letters
+    rendered from now on. An empty value ("") puts a field back to its default from settings
+    (ETLE_ISSUING_UNIT, ETLE_ISSUING_OFFICE, ETLE_SIGNATORY_TITLE, ETLE_SIGNATORY_NAME)."""
+    issuer = {
+        field: value
+        for field, value in (
+            ("issuing_unit", issuing_unit),
+            ("office_address", office_address),
+            ("signatory_title", signatory_title),
+            ("signatory_name", signatory_name),
+        )
+        if value is not None
+    }
     with runtime(data_dir) as rt:
         require_schema(rt.engine)
         with session_scope(rt.sessions) as session:
@@ -74,12 +99,17 @@ def jurisdictions_set(
                 name=name,
                 respond_days=respond_days,
                 pay_days=pay_days,
+                issuer=issuer,
             )
             row = {
                 "code": jurisdiction.code,
                 "name": jurisdiction.name,
                 "respond_days": jurisdiction.respond_days,
                 "pay_days": jurisdiction.pay_days,
+                "issuing_unit": jurisdiction.issuing_unit,
+                "office_address": jurisdiction.office_address,
+                "signatory_title": jurisdiction.signatory_title,
+                "signatory_name": jurisdiction.signatory_name,
                 "created": created,
             }
     if json:

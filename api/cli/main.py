@@ -6,6 +6,7 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
 from api.cli import (
     audit,
@@ -29,9 +30,11 @@ from api.cli import (
     worker,
 )
 from api.cli.common import err
+from api.cli.help import TidyGroup
 from etle.errors import EtleError
 
 app = typer.Typer(
+    cls=TidyGroup,
     help="ETLE back office: camera frames in, plates read, officer review, notices out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -64,7 +67,8 @@ def main() -> None:
     try:
         app()
     except EtleError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        # One line whatever the terminal's width (a log or a script reads it too).
+        err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, out, print_json, progress, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, progress, runtime
 from etle.clock import local, utcnow
 from etle.db import session_scope
 from etle.notices import ledger
 from etle.notices.models import Notice
 from etle.notices.tokens import token_from_url
 from etle.notices.verify import verify_code, verify_token
+from notices.dispatch import portal_refusal
 from notices.post_batches import export_post, list_batches
 
 app = typer.Typer(
@@ -26,9 +27,12 @@ def status(data_dir: DataDir = None, json: JsonFlag = False) -> None:
     """Count deliveries per channel and state, retries waiting, notices needing an officer."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
         result = ledger.ledger_status(session)
+        held = portal_refusal(rt.dispatch)
     if json:
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "held": held})
         return
+    if held is not None:
+        err.print(f"[yellow]held:[/yellow] {held}", highlight=False, soft_wrap=True)
     states = list(next(iter(result.deliveries.values())).keys())
     out.print(f"{'channel':<9}" + "".join(f"{s:>11}" for s in states))
     for channel, counts in result.deliveries.items():
@@ -52,7 +56,8 @@ def export_post_command(
     """Collect letters waiting for the post into a print batch.
 
     Writes POST_DIR/batch-<time>/ with one PDF per letter, manifest.csv (notice number, name,
-    address lines, postcode, file) and SHA256SUMS, and marks the letters sent with the batch.
+    street, district, city, postcode, file) and SHA256SUMS, and marks the letters sent with the
+    batch.
     """
     with runtime(data_dir) as rt, progress(quiet=json) as bar:
         task = bar.add_task("rendering letters", total=None)
@@ -73,7 +78,7 @@ def export_post_command(
     elif batch is None:
         out.print("no letters waiting for the post")
     else:
-        out.print(f"{batch.letters} letters in {batch.folder}")
+        out.print(f"{plural(batch.letters, 'letter')} in {batch.folder}")
         if batch.skipped:
             out.print(f"{batch.skipped} set aside for an officer (see `etle notices status`)")
 
@@ -100,7 +105,7 @@ def batches(data_dir: DataDir = None, json: JsonFlag = False) -> None:
         return
     for b in rows:
         when = local(b.exported_at, zone).strftime("%d-%m-%Y %H:%M")
-        out.print(f"{b.name}  {b.status:<12} {b.letters:>6} letters  exported {when}")
+        out.print(f"{b.name}  {b.status:<12} {plural(b.letters, 'letter'):>14}  exported {when}")
 
 
 @app.command("hand-over")
@@ -112,11 +117,12 @@ def hand_over(
     """Record that the postal service took a print batch."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
         row = ledger.hand_over(session, batch, actor=OPERATOR)
-        result = {"batch": row.name, "status": row.status, "letters": row.letters}
+        letters = row.letters
+        result = {"batch": row.name, "status": row.status, "letters": letters}
     if json:
         print_json(result)
     else:
-        out.print(f"{batch}: handed over ({result['letters']} letters)")
+        out.print(f"{batch}: handed over ({plural(letters, 'letter')})")
 
 
 @app.command("returned")

@@ -1,6 +1,6 @@
 """`etle recognize` and `etle eval`: plate recognition from the command line.
 
-Neither touches the database: they load the models (ETLE_MODELS_DIR or the hubs) and read
+Neither touches the database: they load the models (shipped, or ETLE_MODELS_DIR) and read
 files, so an operator can check a camera's frames or score a new model on labelled photos.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.common import JsonFlag, err, out, print_json, progress, settings
@@ -106,7 +107,8 @@ def recognize(
             if json:
                 print_json({"frame": str(path), "error": message})
             else:
-                err.print(f"[red]{path}:[/red] {message}", highlight=False)
+                line = f"[red]{escape(str(path))}:[/red] {escape(message)}"
+                err.print(line, highlight=False, soft_wrap=True)
             continue
         if json:
             print_json(frame_json(path, result))

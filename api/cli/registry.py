@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runtime
 from api.cli.schema import require_schema
 from etle.db import session_scope
 from etle.registry.importer import ImportReport, import_file
@@ -51,10 +51,11 @@ def registry_import(
 ) -> None:
     """Import vehicles and owners: every row is validated first, then all or nothing.
 
-    Columns: plate, owner_name, address, vehicle_type (car, motorcycle, bus, truck, ...);
-    optional nik (16 digits), postcode, email, phone, brand, model, colour, year, vin,
-    engine_number, registration_valid_until (YYYY-MM-DD). Bad rows are reported with their line
-    numbers and nothing is imported (exit code 1). Importing the same file again changes
+    Columns: plate, owner_name, vehicle_type (car, motorcycle, bus, truck, ...), the address as
+    street, district, city (or one address column "street, district, city"); optional nik
+    (16 digits), postcode, email, phone, brand, model, colour, year, vin, engine_number,
+    registration_valid_until (YYYY-MM-DD). Every problem of a bad row is reported with its line
+    number and nothing is imported (exit code 1). Importing the same file again changes
     nothing; a row with another owner than the vehicle's current one records a change of owner.
     """
     started = time.perf_counter()
@@ -75,26 +76,36 @@ def registry_import(
 
 def _print(report: ImportReport, seconds: float, check: bool) -> None:
     if not report.ok:
+        problems = plural(report.error_count, "problem")
         err.print(
-            f"[red]{report.source}: {report.error_count} bad row(s) of {report.rows:,}; "
-            "nothing was imported[/red]",
+            f"[red]{report.source}: {problems} in {plural(report.bad_rows, 'row')} of "
+            f"{report.rows:,}; nothing was imported[/red]",
             highlight=False,
+            soft_wrap=True,
         )
         for line, problem in report.errors[:SHOWN_ERRORS]:
-            err.print(f"  line {line}: {problem}", highlight=False, markup=False)
+            err.print(f"  line {line}: {problem}", highlight=False, markup=False, soft_wrap=True)
         if report.error_count > SHOWN_ERRORS:
             err.print(
-                f"  ... and {report.error_count - SHOWN_ERRORS} more (--json lists up to 1000)"
+                f"  ... and {report.error_count - SHOWN_ERRORS:,} more (--json lists up to 1000)"
             )
         return
     if check:
-        out.print(f"{report.source}: {report.rows:,} rows, all valid (nothing imported: --check)")
+        out.print(
+            f"{report.source}: {plural(report.rows, 'row')}, all valid (nothing imported: --check)"
+        )
         return
+    changed = (
+        f", {plural(report.owners_changed, 'vehicle')} to a new owner"
+        if report.owners_changed
+        else ""
+    )
     out.print(
-        f"{report.source}: {report.rows:,} rows in {seconds:.1f} s: {report.created:,} created, "
-        f"{report.updated:,} updated ({report.owners_changed:,} new owners), "
-        f"{report.unchanged:,} unchanged",
+        f"{report.source}: {plural(report.rows, 'row')} in {seconds:.1f} s: "
+        f"{plural(report.created, 'vehicle')} created with their owners, "
+        f"{report.updated:,} updated{changed}, {report.unchanged:,} unchanged",
         highlight=False,
+        soft_wrap=True,
     )
 
 

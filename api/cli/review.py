@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, out, plural, print_json, runtime
 from etle.cases.accountability import overrides, review_stats
 from etle.clock import utcnow
 from etle.db import session_scope
@@ -41,7 +41,7 @@ def stats(
         out.print(f"  oldest       case {b.oldest_case_id}, {b.oldest_age_hours} h since capture")
     if s.notices:
         out.print(
-            f"  to notice    {s.notices} notices, median {s.median_hours} h, "
+            f"  to notice    {plural(s.notices, 'notice')}, median {s.median_hours} h, "
             f"p90 {s.p90_hours} h, {100 * (s.within_target_rate or 0):.0f}% within target"
         )
     out.print("  officer                  decisions  median s  reversals")

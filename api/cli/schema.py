@@ -5,12 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from etle.errors import ConfigError
-from etle.migrate import current_revision, head_revision
+from etle.migrate import schema_problem
 
 
 def require_schema(engine: Engine) -> None:
-    current = current_revision(engine)
-    if current is None:
-        raise ConfigError("the database has no tables yet; run `etle db upgrade` first")
-    if current != head_revision(engine):
-        raise ConfigError(f"the database schema is at {current}; run `etle db upgrade` first")
+    problem = schema_problem(engine)
+    if problem is not None:
+        raise ConfigError(problem)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, out, print_json, progress, runtime
+from api.cli.common import DataDir, JsonFlag, out, plural, print_json, progress, runtime
 from api.cli.schema import require_schema
 from etle.db import session_scope
 from etle.frames.training_export import export_training_data, frames_to_export
@@ -40,6 +40,7 @@ def export(
         print_json({**report.as_dict(), "out": str(out_dir.resolve())})
         return
     out.print(
-        f"{report.plates} plate(s) on {report.frames} frame(s) written to {out_dir}"
+        f"{plural(report.plates, 'plate')} on {plural(report.frames, 'frame')} written to "
+        f"{out_dir}"
         + (f"; {report.skipped} left out (evidence missing or altered)" if report.skipped else "")
     )

@@ -11,13 +11,23 @@ import typer
 from huey.consumer import Consumer
 from prometheus_client import start_http_server
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, report_failures, runtime
+from api.cli.common import (
+    DataDir,
+    JsonFlag,
+    err,
+    out,
+    plural,
+    print_json,
+    report_failures,
+    runtime,
+)
 from api.logs import configure_logging
 from api.runtime import Runtime
 from camera_ingest.jobs import sweep_frames
 from etle.clock import utcnow
 from etle.db import session_scope
 from etle.frames.accounting import failures
+from notices.dispatch import portal_refusal
 from notices.jobs import sweep_deliveries
 
 log = logging.getLogger(__name__)
@@ -62,6 +72,9 @@ def worker(
         if not burst:
             configure_logging(rt.settings.log_format)
         rt.dispatch.journal.prune()
+        refusal = portal_refusal(rt.dispatch)
+        if refusal is not None:  # frames are still read; notices wait, and the log says why
+            err.print(f"[yellow]warning:[/yellow] {refusal}", highlight=False, soft_wrap=True)
         if burst:
             started, since = time.perf_counter(), utcnow()
             ran = _burst(rt)
@@ -77,7 +90,7 @@ def worker(
                     }
                 )
             else:
-                out.print(f"ran {ran} jobs in {elapsed:.1f} s; queue empty")
+                out.print(f"ran {plural(ran, 'job')} in {elapsed:.1f} s; queue empty")
             report_failures(failed)
             return
         if metrics_port is not None:
@@ -122,7 +135,7 @@ def _serve(rt: Runtime, threads: int, sweep_every: float = 60) -> None:
     sweeper = threading.Thread(target=sweep_now_and_then, name="sweep", daemon=True)
     sweeper.start()
     err.print(
-        f"worker: {threads} thread(s) on {type(huey).__name__} queue {huey.name!r}; Ctrl-C "
+        f"worker: {plural(threads, 'thread')} on {type(huey).__name__} queue {huey.name!r}; Ctrl-C "
         "finishes the jobs in hand, SIGTERM puts them back on the queue"
     )
     try:

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from api.console import labels
+from api.console import labels, messages
 from api.deps import AppRuntime, DbSession
 from api.security import (
     CONSOLE_COOKIE,
@@ -50,6 +50,7 @@ from etle.officers.models import Officer
 from etle.officers.service import sign_out
 from etle.officers.tokens import Audience, issue
 from etle.portal.disputes import owner_photo, owner_report
+from notices.wording import number
 
 router = APIRouter(prefix=CONSOLE_PATH, tags=["officers: console"], include_in_schema=False)
 
@@ -57,6 +58,8 @@ _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
+# Numbers as the portal's statistics write them: a decimal comma (`5,5 jam`).
+_env.filters["decimal"] = lambda value: number(float(value), "id")
 templates = Jinja2Templates(env=_env)
 LOGIN_CSRF_SECONDS = 1800
 IMAGE_CACHE = "private, max-age=300"
@@ -78,7 +81,13 @@ def _page(
 ) -> HTMLResponse:
     # A fresh nonce per page: only the page's own script blocks run, never an injected one.
     nonce = secrets.token_urlsafe(16)
-    context = {"labels": labels, "csrf_field": CSRF_FIELD, "csp_nonce": nonce, **context}
+    context = {
+        "labels": labels,
+        "csrf_field": CSRF_FIELD,
+        "csp_nonce": nonce,
+        "indonesian": messages.indonesian,
+        **context,
+    }
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     # Officers' pages hold personal data: never cached, never framed by another site.
     response.headers["Cache-Control"] = "no-store"
@@ -315,7 +324,13 @@ def decision(
         if held is None or held.id != case_id:
             return RedirectResponse(CONSOLE_PATH, status_code=303)
         return _case_page(
-            request, session, current, rt, held, error=exc.message, status_code=exc.status_code
+            request,
+            session,
+            current,
+            rt,
+            held,
+            error=messages.indonesian(exc.message),
+            status_code=exc.status_code,
         )
     following = claim(session, officer=officer, settings=rt.settings)
     done = f"decided={case_id}&action={action}"
@@ -351,7 +366,9 @@ async def _refused(request: Request, exc: Exception) -> Response:
         response: Response = RedirectResponse(f"{CONSOLE_PATH}/login", status_code=303)
         response.delete_cookie(CONSOLE_COOKIE, path=CONSOLE_PATH)
         return response
-    return _page(request, "refused.html", {"message": exc.message}, exc.status_code)
+    return _page(
+        request, "refused.html", {"message": messages.indonesian(exc.message)}, exc.status_code
+    )
 
 
 def install_console(app: FastAPI) -> None:

@@ -21,7 +21,7 @@ from api.deps import AppRuntime
 from api.portal.headers import PORTAL_CSP
 from api.portal.security import FORM_COOKIE, LANG_COOKIE, new_form_token
 from notices.letter import rupiah
-from notices.wording import long_date
+from notices.wording import long_date, number
 
 HERE = Path(__file__).parent
 LANGUAGES = ("id", "en")
@@ -71,6 +71,7 @@ _env.filters["long_date"] = _long_date
 _env.filters["percent"] = _percent
 _env.filters["decimal"] = _decimal
 _env.filters["short_date"] = _short_date
+_env.filters["number"] = number
 templates = Jinja2Templates(env=_env)
 
 

@@ -1,11 +1,12 @@
 """Liveness and readiness for load balancers and orchestrators.
 
 `/healthz` says the process answers (restart it if not). `/readyz` says whether it should be
-sent work: the database and the queue answer, the data directory has room for evidence, the
-recognition models a worker needs are in place, and no frame waits on a configuration problem
-(a model file a worker could not load: the frames are retried once it is fixed). Each check is
-named in the answer, so an operator sees which one failed; any failure answers 503 with
-Retry-After.
+sent work: the database answers and holds this version's tables (a database without them
+answers `SELECT 1` while every request fails), the queue answers, the data directory has room
+for evidence, the recognition models a worker needs are in place, and no frame waits on a
+configuration problem (a model file a worker could not load: the frames are retried once it is
+fixed). Each check is named in the answer, so an operator sees which one failed; any failure
+answers 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api.deps import AppRuntime
 from camera_ingest.recognition.loading import missing_model_files
 from etle.frames.accounting import failures
 from etle.frames.models import FailureCause
+from etle.migrate import schema_problem
 
 router = APIRouter(tags=["health"])
 
@@ -30,9 +32,16 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+class SchemaMissing(Exception):
+    """The database answers but lacks this version's tables."""
+
+
 def _database(runtime: AppRuntime) -> str:
     with runtime.sessions() as session:
         session.execute(text("SELECT 1"))
+    problem = schema_problem(runtime.engine)
+    if problem is not None:
+        raise SchemaMissing(problem)
     return "ok"
 
 
@@ -93,7 +102,7 @@ def readyz(runtime: AppRuntime) -> Any:
             checks[name] = check(runtime)
         except Exception as exc:  # every failure is an answer here, never a 500
             checks[name] = f"failed: {type(exc).__name__}" + (
-                f": {exc}" if isinstance(exc, OSError | ConfigProblem) else ""
+                f": {exc}" if isinstance(exc, OSError | ConfigProblem | SchemaMissing) else ""
             )
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ready" if ready else "not_ready", **checks}

@@ -23,6 +23,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not logged in as an administrator"},
     404: {"description": "no such batch or notice"},
     409: {"description": "the batch or letter is not in a state that allows this"},
+    503: {"description": "notices are held: ETLE_PORTAL_URL is not the portal's https address"},
 }
 
 

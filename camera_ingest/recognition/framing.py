@@ -85,8 +85,22 @@ def image_size(data: bytes) -> tuple[int, int]:
     try:
         with PILImage.open(io.BytesIO(data)) as header:
             return header.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except UnidentifiedImageError as exc:
+        # Pillow's own message names an in-memory buffer, which tells an operator nothing.
+        raise ValidationFailed(f"not a decodable image: {what_it_is(data)}") from exc
+    except (OSError, ValueError) as exc:
         raise ValidationFailed(f"not a decodable image: {exc}") from exc
+
+
+def what_it_is(data: bytes) -> str:
+    """What bytes that are no readable frame look like, in a few words."""
+    if not data:
+        return "the file is empty"
+    if data.startswith(b"\xff\xd8"):
+        return "a damaged or truncated JPEG"
+    if data.startswith(b"\x89PNG"):
+        return "a damaged or truncated PNG"
+    return f"neither JPEG nor PNG ({len(data)} bytes starting {data[:12]!r})"
 
 
 def _imdecode(data: bytes, flags: int) -> Image:

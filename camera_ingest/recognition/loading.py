@@ -1,4 +1,11 @@
-"""Load the models once per process, from the configured folder or the libraries' hubs."""
+"""Load the models once per process: from the package, a models folder, or the libraries' hubs.
+
+The detector and the reader ship inside the package (`models/`, with their licences and a
+NOTICE; cards in docs/models.md), so a clone reads plates on any machine, offline.
+`ETLE_MODELS_DIR` names a folder searched first: a file there replaces the packaged file of
+the same name, and files it lacks still come from the package. Which file is used when the
+settings name none is decided here, by the constants below, and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -19,22 +26,56 @@ from camera_ingest.recognition.runtime import session_options, single_threaded_o
 from camera_ingest.recognition.yolov5 import YoloV5BoxModel
 from etle.errors import ConfigError
 
-# Per detector: the model used when ETLE_DETECTOR_MODEL is unset, and the views it runs on.
-# The views are the best measured on the development photos (docs/recognition.md).
+# The folder of model files installed with the package.
+PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
+
+# The defaults, in one place. A model added to the package (an Indonesian detector or reader)
+# becomes the default by changing these names, and its card is added to docs/models.md.
+DEFAULT_DETECTOR = "yolov5"  # ETLE_DETECTOR unset
+DEFAULT_OCR_MODEL = "cct-xs-v1-global-model"  # ETLE_OCR_MODEL unset: a hub name, or an .onnx file
+# Per detector family: the model used when ETLE_DETECTOR_MODEL is unset, and the views it runs
+# on (the best measured on the development photos, docs/recognition.md).
 DETECTOR_DEFAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "yolov5": ("hyperlpr3_y5fu_640x_sim", ("yellow", "yellow-inverted")),
     "open-image-models": ("yolo-v9-t-640-license-plate-end2end", ("plain",)),
 }
 
 
+def model_folders(settings: IngestSettings) -> tuple[Path, ...]:
+    """Where model files are looked for, in order: ETLE_MODELS_DIR, then the package."""
+    if settings.models_dir is None:
+        return (PACKAGED_MODELS,)
+    if not settings.models_dir.exists():
+        raise ConfigError(f"ETLE_MODELS_DIR {settings.models_dir} not found (no such folder)")
+    if not settings.models_dir.is_dir():
+        raise ConfigError(f"ETLE_MODELS_DIR {settings.models_dir} is not a folder")
+    return (settings.models_dir, PACKAGED_MODELS)
+
+
+def detector_kind(settings: IngestSettings) -> str:
+    return settings.detector or DEFAULT_DETECTOR
+
+
+def ocr_model_name(settings: IngestSettings) -> str:
+    return settings.ocr_model or DEFAULT_OCR_MODEL
+
+
+def _find(folders: tuple[Path, ...], name: str) -> Path | None:
+    return next((folder / name for folder in folders if (folder / name).is_file()), None)
+
+
+def _searched(folders: tuple[Path, ...]) -> str:
+    return " or ".join(str(f) for f in folders)
+
+
 def load_recognizer(settings: IngestSettings) -> Recognizer:
-    kind = settings.detector or ("yolov5" if settings.models_dir else "open-image-models")
+    kind = detector_kind(settings)
     model, views = DETECTOR_DEFAULTS[kind]
     if settings.detector_views:
         views = tuple(settings.detector_views.split(","))
     return _load(
-        settings.models_dir,
-        settings.ocr_model,
+        model_folders(settings),
+        ocr_model_name(settings),
         kind,
         settings.detector_model or model,
         views,
@@ -44,7 +85,7 @@ def load_recognizer(settings: IngestSettings) -> Recognizer:
 
 @lru_cache(maxsize=4)
 def _load(
-    models_dir: Path | None,
+    folders: tuple[Path, ...],
     ocr_model: str,
     kind: str,
     detector_model: str,
@@ -53,55 +94,56 @@ def _load(
 ) -> Recognizer:
     single_threaded_opencv()
     detector = MultiPassDetector(
-        _box_model(models_dir, kind, detector_model), views=views, tiles=tiles
+        _box_model(folders, kind, detector_model), views=views, tiles=tiles
     )
-    return Recognizer(detector, _reader(models_dir, ocr_model))
+    return Recognizer(detector, _reader(folders, ocr_model))
 
 
 def load_baseline(settings: IngestSettings) -> BaselineRecognizer:
     """The plainest recognizer (baseline.py), on the offline detector's file."""
     model, _ = DETECTOR_DEFAULTS["yolov5"]
-    box_model = _box_model(settings.models_dir, "yolov5", settings.detector_model or model)
+    folders = model_folders(settings)
+    box_model = _box_model(folders, "yolov5", settings.detector_model or model)
     assert isinstance(box_model, YoloV5BoxModel)
     # As a plain user runs it: the detector's usual threshold, one plain resize.
     box_model.score_threshold = 0.25
     box_model.fast_shrink = False
-    return BaselineRecognizer(box_model, _reader(settings.models_dir, settings.ocr_model))
+    return BaselineRecognizer(box_model, _reader(folders, ocr_model_name(settings)))
 
 
-def _reader(models_dir: Path | None, ocr_model: str) -> PlateReader:
+def _reader(folders: tuple[Path, ...], ocr_model: str) -> PlateReader:
     options = session_options()
-    files = _ocr_files(models_dir, ocr_model)
+    files = _ocr_files(folders, ocr_model)
     if files is not None:
         return _local_reader(*files, options)
+    # A hub model whose files are in no folder: fast-plate-ocr downloads it once into
+    # ~/.cache/fast-plate-ocr (needs internet).
     assert ocr_model in AVAILABLE_ONNX_MODELS  # _ocr_files refused any other name
-    # Downloads once into ~/.cache/fast-plate-ocr on a machine with internet.
     recognizer = LicensePlateRecognizer(ocr_model, device="cpu", sess_options=options)
     return PlateReader(recognizer)
 
 
-def _ocr_files(models_dir: Path | None, ocr_model: str) -> tuple[Path, Path] | None:
+def _ocr_files(folders: tuple[Path, ...], ocr_model: str) -> tuple[Path, Path] | None:
     """The OCR model's ONNX file and plate config on disk; None when the hub provides them."""
     if ocr_model.endswith(".onnx"):
         # A model of one's own (issue 10 trains Indonesian ones): the ONNX file, and beside it
         # its fast-plate-ocr plate config named like the hub's (`<name>_plate_config.yaml`).
+        # A path was made absolute when the settings were read; a bare name is in a folder.
         model_path = Path(ocr_model)
-        if not model_path.is_absolute() and models_dir is not None:
-            model_path = models_dir / model_path
+        if not model_path.is_absolute():
+            model_path = _find(folders, ocr_model) or folders[0] / ocr_model
         return model_path, model_path.with_name(f"{model_path.stem}_plate_config.yaml")
     if ocr_model not in AVAILABLE_ONNX_MODELS:
         raise ConfigError(
             f"unknown OCR model {ocr_model!r}; "
             f"fast-plate-ocr offers {sorted(AVAILABLE_ONNX_MODELS)}, or give an .onnx file"
         )
-    if models_dir is None:
+    # A folder holds the hub's files under the hub's own names.
+    names = [PurePosixPath(urlparse(url).path).name for url in AVAILABLE_ONNX_MODELS[ocr_model]]
+    found = [_find(folders, name) for name in names]
+    if found[0] is None or found[1] is None:
         return None
-    # The folder holds the hub's files under the hub's own names.
-    model_url, config_url = AVAILABLE_ONNX_MODELS[ocr_model]
-    return (
-        models_dir / PurePosixPath(urlparse(model_url).path).name,
-        models_dir / PurePosixPath(urlparse(config_url).path).name,
-    )
+    return found[0], found[1]
 
 
 def _local_reader(model_path: Path, config_path: Path, options: ort.SessionOptions) -> PlateReader:
@@ -118,37 +160,32 @@ def _local_reader(model_path: Path, config_path: Path, options: ort.SessionOptio
     return PlateReader(recognizer)
 
 
-def _box_model(models_dir: Path | None, kind: str, model: str) -> BoxModel:
+def _box_model(folders: tuple[Path, ...], kind: str, model: str) -> BoxModel:
     if kind == "open-image-models":
         from camera_ingest.recognition.hub_detector import HubBoxModel
 
         return HubBoxModel(model)
-    if models_dir is None:
-        raise ConfigError(
-            "the yolov5 plate detector needs ETLE_MODELS_DIR (a folder with "
-            f"{model}.onnx); or set ETLE_DETECTOR=open-image-models (see docs/recognition.md)"
-        )
-    path = models_dir / f"{model}.onnx"
-    if not path.is_file():
-        raise ConfigError(f"plate detector not found: {path}")
+    path = _find(folders, f"{model}.onnx")
+    if path is None:
+        raise ConfigError(f"plate detector {model}.onnx not found in {_searched(folders)}")
     return YoloV5BoxModel(path)
 
 
 def missing_model_files(settings: IngestSettings) -> list[str]:
     """The model files a worker would fail to load, without loading them (`/readyz`).
 
-    Only files in ETLE_MODELS_DIR are checked; models from the libraries' hubs are fetched by
-    the worker on first use and cannot be checked here.
+    Models the libraries fetch from their hubs on first use (a hub name whose files are in no
+    folder) cannot be checked here.
     """
-    kind = settings.detector or ("yolov5" if settings.models_dir else "open-image-models")
-    if settings.models_dir is None:
-        return [] if kind == "open-image-models" else ["ETLE_MODELS_DIR (yolov5 detector)"]
-    paths: list[Path] = []
-    if kind == "yolov5":
-        model = settings.detector_model or DETECTOR_DEFAULTS[kind][0]
-        paths.append(settings.models_dir / f"{model}.onnx")
     try:
-        paths += list(_ocr_files(settings.models_dir, settings.ocr_model) or ())
+        folders = model_folders(settings)
+        kind = detector_kind(settings)
+        missing = []
+        if kind == "yolov5":
+            model = settings.detector_model or DETECTOR_DEFAULTS[kind][0]
+            if _find(folders, f"{model}.onnx") is None:
+                missing.append(f"{model}.onnx")
+        ocr = _ocr_files(folders, ocr_model_name(settings)) or ()
     except ConfigError as exc:
         return [exc.message]
-    return [path.name for path in paths if not path.is_file()]
+    return missing + [path.name for path in ocr if not path.is_file()]

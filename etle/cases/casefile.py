@@ -31,6 +31,7 @@ from etle.cases.models import (
     ReviewAction,
     ReviewDecision,
 )
+from etle.cases.speeding import speeding_refusal
 from etle.clock import format_local, utcnow
 from etle.errors import ValidationFailed
 from etle.frames.models import Frame, PlateRead
@@ -165,6 +166,9 @@ class CaseFile:
     reject_reasons: list[str] = field(default_factory=lambda: [r.value for r in RejectReason])
     # A case that needs a plate: boxes to start from ({box, source, score[, text]}), best first.
     box_candidates: list[dict[str, Any]] = field(default_factory=list)
+    # Why confirming is refused (then `actions` lacks "confirm"); None when it is allowed.
+    confirm_refused: str | None = None
+    speed_limit_kmh: int | None = None  # the camera's, shown beside the measured speed
 
 
 def display_plate(plate: str) -> str:
@@ -190,9 +194,25 @@ def service_level(
     )
 
 
-def actions_for(officer: Officer, stage: Stage, *, has_plate: bool = True) -> list[str]:
+def confirm_refusal(session: Session, case: Case) -> str | None:
+    """Why `etle.cases.review.confirm` would refuse this case (which has a plate), said before
+    the officer tries: the console then offers no confirm button. The same rules as the
+    confirm path."""
+    if case.owner_id is None:
+        return (
+            f"plate {display_plate(case.plate)} is not registered: correct it to a registered "
+            "plate or reject the case"
+        )
+    return speeding_refusal(session, case)
+
+
+def actions_for(
+    officer: Officer, stage: Stage, *, has_plate: bool = True, confirmable: bool = True
+) -> list[str]:
     if has_plate:
         actions = [ReviewAction.CONFIRM, ReviewAction.CORRECT, ReviewAction.REJECT]
+        if not confirmable:
+            actions.remove(ReviewAction.CONFIRM)
     else:
         actions = [ReviewAction.KEY, ReviewAction.REJECT]
     if stage is not Stage.ESCALATION:
@@ -221,6 +241,7 @@ def build_case_file(
     )
     handed = latest_hand_over(session, case) if stage is not Stage.FIRST else None
     has_plate = case.plate != NO_PLATE
+    refused = confirm_refusal(session, case) if has_plate else None
     return CaseFile(
         case_id=case.id,
         status=case.status,
@@ -258,10 +279,12 @@ def build_case_file(
         service_level=service_level(case.first_captured_at, settings, camera.timezone, now),
         lease_expires_at=case.lease_expires_at,
         hand_over=_hand_over_view(session, handed) if handed else None,
-        actions=actions_for(officer, stage, has_plate=has_plate),
+        actions=actions_for(officer, stage, has_plate=has_plate, confirmable=refused is None),
         reject_reasons=[r.value for r in REASONS_WITH_PLATE if has_plate]
         + [r.value for r in REASONS_WITHOUT_PLATE if not has_plate],
         box_candidates=[] if has_plate else box_candidates(case),
+        confirm_refused=refused,
+        speed_limit_kmh=camera.speed_limit_kmh,
     )
 
 

@@ -41,6 +41,7 @@ from etle.cases.models import (
     ReviewAction,
     ReviewDecision,
 )
+from etle.cases.speeding import check_speeding
 from etle.cases.transitions import transition
 from etle.clock import local
 from etle.config import Settings
@@ -143,6 +144,7 @@ def confirm_with_decision(
             f"plate {display(case.plate)} is not registered: correct it to a registered plate "
             "or reject the case"
         )
+    check_speeding(session, case)  # a speeding notice must state speed and limit
     row = decision_row(session, case, officer, ReviewAction.CONFIRM)
     transition(session, case, CaseStatus.CONFIRMED, actor=officer.actor)
     notice = issue_notice(

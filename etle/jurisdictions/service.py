@@ -39,6 +39,40 @@ class Deadlines:
         return today + timedelta(days=self.pay_days)
 
 
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    """Who a letter comes from: the letterhead's unit and office, and the signature block."""
+
+    unit: str
+    office_address: str
+    signatory_title: str
+    signatory_name: str
+
+
+ISSUER_FIELDS = ("issuing_unit", "office_address", "signatory_title", "signatory_name")
+
+
+def default_issuer(settings: Settings) -> Issuer:
+    return Issuer(
+        settings.issuing_unit,
+        settings.issuing_office,
+        settings.signatory_title,
+        settings.signatory_name,
+    )
+
+
+def issuer_of(jurisdiction: Jurisdiction | None, defaults: Issuer) -> Issuer:
+    """The jurisdiction's own issuer, field by field; what it leaves unset, from settings."""
+    if jurisdiction is None:
+        return defaults
+    return Issuer(
+        jurisdiction.issuing_unit or defaults.unit,
+        jurisdiction.office_address or defaults.office_address,
+        jurisdiction.signatory_title or defaults.signatory_title,
+        jurisdiction.signatory_name or defaults.signatory_name,
+    )
+
+
 def default_deadlines(settings: Settings) -> Deadlines:
     return Deadlines(settings.respond_days, settings.pay_days)
 
@@ -76,6 +110,7 @@ def set_jurisdiction(
     name: str | None = None,
     respond_days: int | None = None,
     pay_days: int | None = None,
+    issuer: dict[str, str] | None = None,
 ) -> tuple[Jurisdiction, bool]:
     """Create a jurisdiction or change some of its fields (administrators only); returns it
     and whether it is new."""
@@ -92,6 +127,14 @@ def set_jurisdiction(
         wanted["respond_days"] = _days(respond_days, "respond_days")
     if pay_days is not None:
         wanted["pay_days"] = _days(pay_days, "pay_days")
+    for field, value in (issuer or {}).items():
+        if field not in ISSUER_FIELDS:
+            raise ValidationFailed(f"unknown issuer field {field!r}")
+        limit = 400 if field == "office_address" else 200
+        text = " ".join(value.split())
+        if len(text) > limit:
+            raise ValidationFailed(f"{field} has at most {limit} characters")
+        wanted[field] = text or None  # empty: back to the default from settings
     jurisdiction = session.get(Jurisdiction, code)
     if jurisdiction is None:
         missing = [f for f in ("name", "respond_days", "pay_days") if f not in wanted]

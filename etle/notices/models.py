@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from etle.clock import utcnow
@@ -74,10 +74,17 @@ class Notice(Base):
     # changes later.
     recipient_name: Mapped[str] = mapped_column(String(200))
     recipient_address: Mapped[str] = mapped_column(String(400))
+    recipient_street: Mapped[str] = mapped_column(String(200), default="")
+    recipient_district: Mapped[str] = mapped_column(String(100), default="")
+    recipient_city: Mapped[str] = mapped_column(String(100), default="")
     recipient_postcode: Mapped[str] = mapped_column(String(10), default="")
     recipient_email: Mapped[str | None] = mapped_column(String(254))
     recipient_phone: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(2), default="id")
+    # A speeding notice states what was measured against what limit, as of issue time
+    # (etle.cases.speeding refuses to confirm one without both); None for other violations.
+    measured_speed_kmh: Mapped[float | None] = mapped_column(Float)
+    speed_limit_kmh: Mapped[int | None] = mapped_column(Integer)
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     respond_by: Mapped[date] = mapped_column(Date)

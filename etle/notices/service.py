@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from etle.audit.chain import record
 from etle.cases.models import Case
+from etle.cases.speeding import speed_of
 from etle.clock import local, utcnow
 from etle.errors import Conflict
 from etle.notices.models import Channel, Delivery, Notice
 from etle.registry.models import Owner
+from etle.registry.rows import split_address
 
 # Languages a notice can be written in; Bahasa Indonesia unless the owner chose English.
 SUPPORTED_LANGUAGES = ("id", "en")
@@ -68,6 +70,13 @@ def issue_notice(
     ) + 1
     now = utcnow()
     number = notice_number(case.id, issue, f"{local(now, zone):%y%m}")
+    speed = speed_of(session, case)
+    # Owners written before addresses had parts (or by hand) have only the one line.
+    street, district, city = (
+        (owner.street, owner.district, owner.city)
+        if owner.street or owner.city
+        else split_address(owner.address)
+    )
     notice = Notice(
         notice_number=number,
         case_id=case.id,
@@ -75,10 +84,15 @@ def issue_notice(
         owner_id=owner.id,
         recipient_name=owner.name,
         recipient_address=owner.address,
+        recipient_street=street,
+        recipient_district=district,
+        recipient_city=city,
         recipient_postcode=owner.postcode,
         recipient_email=owner.email,
         recipient_phone=owner.phone,
         language=owner.language if owner.language in SUPPORTED_LANGUAGES else "id",
+        measured_speed_kmh=speed.measured_kmh if speed else None,
+        speed_limit_kmh=speed.limit_kmh if speed else None,
         verification_code=new_verification_code(),
         issued_at=now,
         respond_by=local(now, zone).date() + timedelta(days=respond_days),

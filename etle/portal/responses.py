@@ -41,6 +41,7 @@ from etle.portal.view import Opened
 from etle.registry.rows import (
     OwnerDetails,
     normalise_phone,
+    split_address,
     validate_email,
     validate_nik,
     validate_postcode,
@@ -123,13 +124,18 @@ def buyer_details(
             fields[field] = check(value) if value else None
         except ValidationFailed as exc:
             raise PortalInputError(exc.message, field=field, code=f"{field}_invalid") from exc
+    line = _text(address, field="buyer_address", low=5, high=400, code="address_invalid")
+    street, district, city = split_address(line)
     return OwnerDetails(
         name=_text(name, field="buyer_name", low=2, high=200, code="name_invalid"),
         nik=_nik(nik, "buyer_nik"),
-        address=_text(address, field="buyer_address", low=5, high=400, code="address_invalid"),
+        address=line,
         postcode=fields["postcode"] or "",
         email=fields["email"],
         phone=fields["phone"],
+        street=street[:200],
+        district=district[:100],
+        city=city[:100],
     )
 
 

@@ -169,6 +169,9 @@ class NoticeView:
     payment: PaymentView | None
     response: ResponseView | None
     timeline: list[Step] = field(default_factory=list)
+    # Speeding: what the camera measured and the limit, as on the letter; None otherwise.
+    measured_speed_kmh: float | None = None
+    speed_limit_kmh: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -184,6 +187,8 @@ class NoticeView:
             "camera": self.camera,
             "violation": {"id": self.violation_id, "en": self.violation_en},
             "legal_basis": self.legal_basis,
+            "measured_speed_kmh": self.measured_speed_kmh,
+            "speed_limit_kmh": self.speed_limit_kmh,
             "amount_rp": self.amount_rp,
             "issued_at": self.issued_at.isoformat(),
             "respond_by": self.respond_by.isoformat(),
@@ -253,6 +258,8 @@ def build_view(session: Session, opened: Opened) -> NoticeView:
         payment=_payment(payment, camera.timezone),
         response=response,
         timeline=timeline(session, opened, camera.timezone),
+        measured_speed_kmh=notice.measured_speed_kmh,
+        speed_limit_kmh=notice.speed_limit_kmh,
     )
 
 

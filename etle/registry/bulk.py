@@ -231,7 +231,8 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     costs more than SQLite's insert itself at this volume)."""
     if not rows:
         return
-    columns = list(rows[0])
+    # In the table's order: the compiled INSERT lists its columns that way, whatever the dict's.
+    columns = [c.name for c in table.columns if c.name in rows[0]]
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name == "postgresql":

@@ -33,7 +33,13 @@ from etle.audit.chain import record
 from etle.clock import utcnow
 from etle.errors import ValidationFailed
 from etle.registry.bulk import WriteCounts, write_rows
-from etle.registry.rows import RegistryRow, plate_from_key, plate_key, validate_row
+from etle.registry.rows import (
+    RegistryRow,
+    RowInvalid,
+    plate_from_key,
+    plate_key,
+    validate_row,
+)
 from etle.registry.sources import CountingReader, RecordError, SourceError, read_records
 
 CHUNK_ROWS = 5_000
@@ -52,7 +58,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     owners_changed: int = 0
-    error_count: int = 0
+    bad_rows: int = 0
+    error_count: int = 0  # problems: a bad row has one or more, each reported
     # (line, problem), sorted by line; at most MAX_REPORTED_ERRORS of error_count are kept.
     errors: list[tuple[int, str]] = field(default_factory=list)
     imported: bool = False
@@ -62,9 +69,15 @@ class ImportReport:
         return self.error_count == 0
 
     def add_error(self, line: int, problem: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append((line, problem))
+        self.add_errors(line, [problem])
+
+    def add_errors(self, line: int, problems: list[str]) -> None:
+        """Every problem of one bad row."""
+        self.bad_rows += 1
+        for problem in problems:
+            self.error_count += 1
+            if len(self.errors) < MAX_REPORTED_ERRORS:
+                self.errors.append((line, problem))
 
     def as_dict(self) -> dict[str, Any]:
         body = asdict(self)
@@ -130,6 +143,9 @@ def _validate(
                     continue
                 try:
                     row = validate_row(line, raw_record)
+                except RowInvalid as exc:
+                    report.add_errors(line, exc.problems)
+                    continue
                 except ValidationFailed as exc:
                     report.add_error(line, exc.message)
                     continue
@@ -146,7 +162,7 @@ def _validate(
     if report.ok:
         _stash(stash, batch)
     _report_duplicates(keys, lines, report)
-    report.errors.sort()
+    report.errors.sort(key=lambda error: error[0])  # by line; a row's problems in column order
     return digest
 
 

@@ -15,7 +15,12 @@ class Owner(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
     nik: Mapped[str | None] = mapped_column(String(16), index=True)
+    # One line for people ("street, district, city"); the parts below are what a postal
+    # service's import expects, column by column (the print batch's manifest).
     address: Mapped[str] = mapped_column(String(400), default="")
+    street: Mapped[str] = mapped_column(String(200), default="")
+    district: Mapped[str] = mapped_column(String(100), default="")  # kecamatan
+    city: Mapped[str] = mapped_column(String(100), default="")  # kota / kabupaten
     postcode: Mapped[str] = mapped_column(String(10), default="")
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))

@@ -29,6 +29,9 @@ def details_of(owner: Owner) -> OwnerDetails:
         postcode=owner.postcode,
         email=owner.email,
         phone=owner.phone,
+        street=owner.street,
+        district=owner.district,
+        city=owner.city,
     )
 
 

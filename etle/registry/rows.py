@@ -1,23 +1,31 @@
 """What one registry record must look like: validation shared by the file import, a reported
 sale and the answers of an external registry service.
 
-Every check says, in one line, what is wrong with the value, so an operator can fix the row the
-import report points at. Values are stored normalised (plates `B1234ABC`, phones `+62...`,
-upper-case VIN), so importing the same data twice compares equal and changes nothing.
+Every check says, in one line, what is wrong with the value, and every problem of a row is
+reported (not only the first), so an operator fixes a row the import report points at in one
+go. Values are stored normalised (plates `B1234ABC`, phones `+62...`, upper-case VIN), so
+importing the same data twice compares equal and changes nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import NamedTuple
+from functools import partial
+from typing import NamedTuple, TypeVar
 
 from etle.clock import utcnow
 from etle.errors import ValidationFailed
 from etle.plates import REGION_CODES, VehicleClass, parse_plate
 
-REQUIRED = ("plate", "owner_name", "address", "vehicle_type")
+T = TypeVar("T")
+
+REQUIRED = ("plate", "owner_name", "vehicle_type")
+# The owner's postal address: street, district (kecamatan) and city (kota/kabupaten) as a
+# postal service's import expects them, or the older one-line `address` ("street, district,
+# city"), split at its last two commas.
+ADDRESS = ("street", "district", "city", "address")
 OPTIONAL = (
     "postcode",
     "nik",
@@ -31,7 +39,7 @@ OPTIONAL = (
     "engine_number",
     "registration_valid_until",
 )
-COLUMNS = REQUIRED + OPTIONAL
+COLUMNS = REQUIRED + ADDRESS + OPTIONAL
 
 # Words people put in a "vehicle type" column, mapped to the class the number range encodes.
 VEHICLE_TYPES: dict[str, VehicleClass] = {
@@ -76,10 +84,13 @@ _WELL_FORMED = re.compile(
 class OwnerDetails(NamedTuple):
     name: str
     nik: str | None
-    address: str
+    address: str  # one line, for people: "street, district, city"
     postcode: str
     email: str | None
     phone: str | None
+    street: str = ""
+    district: str = ""
+    city: str = ""
 
 
 class VehicleDetails(NamedTuple):
@@ -98,6 +109,52 @@ class RegistryRow(NamedTuple):
     line: int
     vehicle: VehicleDetails
     owner: OwnerDetails
+
+
+class RowInvalid(ValidationFailed):
+    """Every problem of one record, each in one line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems), detail=problems)
+        self.problems = problems
+
+
+class _Problems:
+    """Runs a row's checks one after the other and keeps every failure, not only the first."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def check(self, run: Callable[[], T]) -> T | None:
+        try:
+            return run()
+        except RowInvalid as exc:
+            self.found += exc.problems
+        except ValidationFailed as exc:
+            self.found.append(exc.message)
+        return None
+
+    def add(self, problem: str) -> None:
+        self.found.append(problem)
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise RowInvalid(self.found)
+
+
+def split_address(address: str) -> tuple[str, str, str]:
+    """Street, district and city of a one-line address written "street, district, city" (the
+    registry's older form): the last part is the city, the one before it the district."""
+    parts = [p.strip() for p in address.replace("\n", ",").split(",") if p.strip()]
+    if len(parts) >= 3:
+        return ", ".join(parts[:-2]), parts[-2], parts[-1]
+    if len(parts) == 2:
+        return parts[0], "", parts[1]
+    return address.strip(), "", ""
+
+
+def join_address(street: str, district: str, city: str) -> str:
+    return ", ".join(part for part in (street, district, city) if part)
 
 
 def validate_nik(value: str) -> str:
@@ -151,24 +208,51 @@ def _text(raw: Mapping[str, str], column: str, limit: int) -> str:
 
 
 def owner_details(raw: Mapping[str, str], *, name_column: str = "owner_name") -> OwnerDetails:
-    name = _text(raw, name_column, 200)
-    if not name:
-        raise ValidationFailed(f"{name_column} is empty")
-    address = _text(raw, "address", 400)
-    if not address:
-        raise ValidationFailed("address is empty")
+    problems = _Problems()
+    name = problems.check(lambda: _text(raw, name_column, 200))
+    if name == "":
+        problems.add(f"{name_column} is empty")
+    address = problems.check(lambda: _address(raw))
     postcode = raw.get("postcode") or ""
     nik = raw.get("nik") or None
     email = raw.get("email") or None
     phone = raw.get("phone") or None
-    return OwnerDetails(
-        name=name,
-        nik=validate_nik(nik) if nik else None,
-        address=address,
-        postcode=validate_postcode(postcode) if postcode else "",
-        email=validate_email(email) if email else None,
-        phone=normalise_phone(phone) if phone else None,
+    details = OwnerDetails(
+        name=name or "",
+        nik=problems.check(lambda: validate_nik(nik)) if nik else None,
+        address=address[0] if address else "",
+        postcode=(problems.check(lambda: validate_postcode(postcode)) or "") if postcode else "",
+        email=problems.check(lambda: validate_email(email)) if email else None,
+        phone=problems.check(lambda: normalise_phone(phone)) if phone else None,
+        street=address[1] if address else "",
+        district=address[2] if address else "",
+        city=address[3] if address else "",
     )
+    problems.raise_any()
+    return details
+
+
+def _address(raw: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """(one line, street, district, city) from the structured columns, or from `address`."""
+    problems = _Problems()
+    street = problems.check(lambda: _text(raw, "street", 200)) or ""
+    district = problems.check(lambda: _text(raw, "district", 100)) or ""
+    city = problems.check(lambda: _text(raw, "city", 100)) or ""
+    if street or district or city:
+        if not street:
+            problems.add("street is empty")
+        if not city:
+            problems.add("city is empty")
+        line = join_address(street, district, city)
+        if len(line) > 400:
+            problems.add("street, district and city are longer than 400 characters together")
+    else:
+        line = problems.check(lambda: _text(raw, "address", 400)) or ""
+        if not line and not problems.found:
+            problems.add("address is empty: give street, district and city (or address)")
+        street, district, city = split_address(line)
+    problems.raise_any()
+    return line, street, district, city
 
 
 def canonical_plate(text: str) -> str:
@@ -181,48 +265,56 @@ def canonical_plate(text: str) -> str:
 
 
 def vehicle_details(raw: Mapping[str, str]) -> VehicleDetails:
+    problems = _Problems()
     plate_text = raw.get("plate") or ""
+    plate = problems.check(lambda: canonical_plate(plate_text)) if plate_text else None
     if not plate_text:
-        raise ValidationFailed("plate is empty")
-    plate = canonical_plate(plate_text)
+        problems.add("plate is empty")
     kind_text = raw.get("vehicle_type") or ""
-    if not kind_text:
-        raise ValidationFailed("vehicle_type is empty")
     kind = kind_text.lower().replace(" ", "_").replace("-", "_")
-    if kind not in VEHICLE_TYPES:
-        raise ValidationFailed(f"unknown vehicle_type {kind_text!r}")
+    if not kind_text:
+        problems.add("vehicle_type is empty")
+    elif kind not in VEHICLE_TYPES:
+        problems.add(f"unknown vehicle_type {kind_text!r}")
     year_text = raw.get("year") or ""
     year: int | None = None
     if year_text:
         if not year_text.isdigit() or not 1900 <= int(year_text) <= utcnow().year + 1:
-            raise ValidationFailed(f"year {year_text!r} is not a model year")
-        year = int(year_text)
+            problems.add(f"year {year_text!r} is not a model year")
+        else:
+            year = int(year_text)
     until_text = raw.get("registration_valid_until") or ""
     until: date | None = None
     if until_text:
         try:
             until = date.fromisoformat(until_text)
-        except ValueError as exc:
-            raise ValidationFailed(
-                f"registration_valid_until {until_text!r} is not a date (YYYY-MM-DD)"
-            ) from exc
+        except ValueError:
+            problems.add(f"registration_valid_until {until_text!r} is not a date (YYYY-MM-DD)")
     vin = (raw.get("vin") or "").upper() or None
     if vin is not None and not _VIN.match(vin):
-        raise ValidationFailed(f"vin {vin!r} must be 17 letters and digits, without I, O or Q")
+        problems.add(f"vin {vin!r} must be 17 letters and digits, without I, O or Q")
     engine = (raw.get("engine_number") or "").upper() or None
     if engine is not None and not _ENGINE.match(engine):
-        raise ValidationFailed(f"engine_number {engine!r} must be 3-32 letters, digits or '-'")
+        problems.add(f"engine_number {engine!r} must be 3-32 letters, digits or '-'")
+    texts: dict[str, str] = {}
+    for column, limit in _TEXTS:
+        texts[column] = problems.check(partial(_text, raw, column, limit)) or ""
+    problems.raise_any()
+    assert plate is not None
     return VehicleDetails(
         plate=plate,
         vehicle_class=VEHICLE_TYPES[kind].value,
-        brand=_text(raw, "brand", 100),
-        model=_text(raw, "model", 100),
-        colour=_text(raw, "colour", 50),
+        brand=texts["brand"],
+        model=texts["model"],
+        colour=texts["colour"],
         year=year,
         vin=vin,
         engine_number=engine,
         registration_valid_until=until,
     )
+
+
+_TEXTS = (("brand", 100), ("model", 100), ("colour", 50))
 
 
 def same_person(current: OwnerDetails, incoming: OwnerDetails) -> bool:
@@ -234,7 +326,14 @@ def same_person(current: OwnerDetails, incoming: OwnerDetails) -> bool:
 
 
 def validate_row(line: int, raw: Mapping[str, str]) -> RegistryRow:
-    return RegistryRow(line=line, vehicle=vehicle_details(raw), owner=owner_details(raw))
+    """The row, or RowInvalid with every problem of the vehicle and of the owner."""
+    problems = _Problems()
+    vehicle = problems.check(lambda: vehicle_details(raw))
+    owner = problems.check(lambda: owner_details(raw))
+    problems.raise_any()
+    assert vehicle is not None
+    assert owner is not None
+    return RegistryRow(line=line, vehicle=vehicle, owner=owner)
 
 
 def plate_key(plate: str) -> int:

@@ -104,6 +104,8 @@ def _csv_records(path: Path, text: io.TextIOWrapper) -> Iterator[tuple[int, Reco
     except csv.Error as exc:
         raise SourceError(1, f"not a CSV file: {exc}") from exc
     missing = [column for column in REQUIRED if column not in header]
+    if "address" not in header and not {"street", "city"} <= set(header):
+        missing.append("address (or street, district, city)")
     if missing:
         raise ValidationFailed(f"{path.name}: missing columns {', '.join(missing)}")
     width = len(header)

@@ -1,9 +1,9 @@
 """Post: a print batch for the postal service.
 
-A batch is a folder with one PDF per letter, `manifest.csv` (notice number, name, address lines,
-postcode, file) and `SHA256SUMS` over all of them, so the printer can prove what it was given.
-Letters are written one by one as they are rendered: a batch of any size needs the memory of one
-letter.
+A batch is a folder with one PDF per letter, `manifest.csv` (notice number, name, street,
+district, city, postcode, file) and `SHA256SUMS` over all of them, so the printer can prove what
+it was given. Letters are written one by one as they are rendered: a batch of any size needs the
+memory of one letter.
 """
 
 from __future__ import annotations
@@ -15,37 +15,17 @@ from pathlib import Path
 
 from notices.letter import Letter
 
+# One column per part of the address, as a postal service's import expects them: the city is
+# always in the city column, whatever the length of the street.
 MANIFEST_COLUMNS = [
     "notice_number",
     "name",
-    "address_line_1",
-    "address_line_2",
-    "address_line_3",
+    "street",
+    "district",
+    "city",
     "postcode",
     "file",
 ]
-ADDRESS_LINE_MAX = 45
-
-
-def address_lines(address: str, *, count: int = 3) -> list[str]:
-    """The address as `count` lines for an envelope window: line breaks kept, long lines cut at
-    commas, whatever does not fit joined onto the last line."""
-    pieces: list[str] = []
-    for raw in address.replace("\r", "").split("\n"):
-        line = ""
-        for part in (p.strip() for p in raw.split(",")):
-            if not part:
-                continue
-            if line and len(line) + 2 + len(part) > ADDRESS_LINE_MAX:
-                pieces.append(line)
-                line = part
-            else:
-                line = f"{line}, {part}" if line else part
-        if line:
-            pieces.append(line)
-    if len(pieces) > count:
-        pieces = pieces[: count - 1] + [", ".join(pieces[count - 1 :])]
-    return pieces + [""] * (count - len(pieces))
 
 
 class BatchWriter:
@@ -66,7 +46,9 @@ class BatchWriter:
             [
                 letter.notice_number,
                 letter.recipient_name,
-                *address_lines(letter.recipient_address),
+                letter.recipient_street,
+                letter.recipient_district,
+                letter.recipient_city,
                 letter.recipient_postcode,
                 name,
             ]

@@ -43,7 +43,12 @@ def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
     runtime = build_runtime(
-        load_app_settings(data_dir=tmp_path / "data", database_url=fresh_url, queue_url=None)
+        load_app_settings(
+            data_dir=tmp_path / "data",
+            database_url=fresh_url,
+            queue_url=None,
+            portal_url="https://etle.example.id",  # notices are held on a plain-http portal
+        )
     )
     yield runtime
     runtime.close()

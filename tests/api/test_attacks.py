@@ -47,7 +47,12 @@ from tests.factories import jpeg
 @pytest.fixture
 def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
     runtime = build_runtime(
-        load_app_settings(data_dir=tmp_path / "data", database_url=fresh_url, queue_url=None)
+        load_app_settings(
+            data_dir=tmp_path / "data",
+            database_url=fresh_url,
+            queue_url=None,
+            portal_url="https://etle.example.id",  # as deployed: notices are held on http
+        )
     )
     yield runtime
     runtime.close()

@@ -109,7 +109,11 @@ def test_every_registry_change_is_audited(etle: Any) -> None:
     etle("cameras", "add", "--id", "CAM-5", "--name", "E", "--violation", "red_light")
     etle("cameras", "rotate-token", "CAM-5")
     etle("cameras", "disable", "CAM-5")
-    rt = build_runtime(load_app_settings(database_url=etle.env["ETLE_DATABASE_URL"]))
+    rt = build_runtime(
+        load_app_settings(
+            data_dir=etle.env["ETLE_DATA_DIR"], database_url=etle.env["ETLE_DATABASE_URL"]
+        )
+    )
     with session_scope(rt.sessions) as session:
         events = session.query(AuditEvent).order_by(AuditEvent.seq).all()
         actions = [e.action for e in events if e.entity_type == "camera"]

@@ -45,19 +45,32 @@ def test_a_file_with_a_bad_row_imports_nothing_and_reports_the_line(
     folder: Path, fresh_url: str
 ) -> None:
     lines = (SAMPLES / "registry.csv").read_text().splitlines()
-    lines[3] = lines[3].replace("3471011203790003", "34710112037")
+    # Three things wrong with one row: every one is reported, not only the first.
+    lines[3] = (
+        lines[3]
+        .replace("3471011203790003", "34710112037")
+        .replace(",car,", ",spaceship,")
+        .replace(",2020,", ",1850,")
+    )
     bad = folder / "bad.csv"
     bad.write_text("\n".join(lines) + "\n")
     code, output = etle(folder, "registry", "import", str(bad))
     assert code == 1
-    assert "1 bad row(s) of 7; nothing was imported" in output
+    assert "3 problems in 1 row of 7; nothing was imported" in output
     assert "line 4: nik must be 16 digits" in output
+    assert "line 4: unknown vehicle_type 'spaceship'" in output
+    assert "line 4: year '1850' is not a model year" in output
     assert vehicles(fresh_url) == 0
 
     code, output = etle(folder, "registry", "import", str(bad), "--json")
     assert code == 1
     report = json.loads(output)
-    assert report["errors"] == [{"line": 4, "problem": "nik must be 16 digits"}]
+    assert report["errors"] == [
+        {"line": 4, "problem": "unknown vehicle_type 'spaceship'"},
+        {"line": 4, "problem": "year '1850' is not a model year"},
+        {"line": 4, "problem": "nik must be 16 digits"},
+    ]
+    assert (report["bad_rows"], report["error_count"]) == (1, 3)
     assert report["imported"] is False
 
 
@@ -66,12 +79,18 @@ def test_a_good_file_imports_once_and_again_changes_nothing(folder: Path, fresh_
     assert code == 0
     assert "all valid" in output
     assert vehicles(fresh_url) == 0
-    code, output = etle(folder, "registry", "import", str(SAMPLES / "registry.csv"), "--json")
-    assert code == 0
-    assert json.loads(output)["created"] == 7
     code, output = etle(folder, "registry", "import", str(SAMPLES / "registry.csv"))
     assert code == 0
-    assert "0 created, 0 updated (0 new owners), 7 unchanged" in output
+    # The issue: "7 created (0 new owners)" read as if no owner had been created.
+    assert "7 rows in" in output
+    assert "7 vehicles created with their owners, 0 updated, 0 unchanged" in output
+    assert "new owner" not in output
+    code, output = etle(folder, "registry", "import", str(SAMPLES / "registry.csv"), "--json")
+    assert code == 0
+    assert json.loads(output)["unchanged"] == 7
+    code, output = etle(folder, "registry", "import", str(SAMPLES / "registry.csv"))
+    assert code == 0
+    assert "0 vehicles created with their owners, 0 updated, 7 unchanged" in output
     assert vehicles(fresh_url) == 7
 
 
@@ -141,7 +160,7 @@ def test_commands_refuse_a_database_that_is_not_set_up(
 ) -> None:
     monkeypatch.delenv("ETLE_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["audit", "verify", "--data-dir", str(tmp_path)])
-    assert "run `etle db upgrade` first" in str(result.exception)
+    assert "no tables yet: run `etle db upgrade`" in str(result.exception)
 
 
 def test_a_supervisor_voids_a_case_with_a_reason(folder: Path, fresh_url: str) -> None:

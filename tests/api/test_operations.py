@@ -59,10 +59,8 @@ def test_ready_when_database_queue_disk_and_models_are_fine(make_rt, models_dir:
 
 
 def test_not_ready_names_each_failed_check(make_rt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    empty_models = tmp_path / "no-models"
-    empty_models.mkdir()
     rt = make_rt(
-        models_dir=empty_models,
+        detector_model="nothing-here",
         min_free_disk_mb=2**40,  # more than any disk has
         queue_url="redis://127.0.0.1:1/0",  # nothing listens there
     )
@@ -77,7 +75,7 @@ def test_not_ready_names_each_failed_check(make_rt, tmp_path: Path) -> None:  # 
     assert body["disk"].startswith("failed")
     assert "ETLE_MIN_FREE_DISK_MB" in body["disk"]
     assert body["models"].startswith("failed")
-    assert "hyperlpr3_y5fu_640x_sim.onnx" in body["models"]
+    assert "nothing-here.onnx" in body["models"]
 
 
 def test_metrics_are_off_without_a_token_and_closed_to_a_wrong_one(make_rt) -> None:  # type: ignore[no-untyped-def]

@@ -73,3 +73,12 @@ def test_eval_refuses_a_folder_without_labels(env: None, tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["eval", str(tmp_path)])
     assert isinstance(result.exception, ValidationFailed)
     assert "no frame with a .txt label file" in result.exception.message
+
+
+def test_recognize_names_a_file_that_is_no_image_and_what_it_is(env: None) -> None:
+    readme = REPO / "README.md"
+    result = CliRunner().invoke(app, ["recognize", str(readme)])
+    assert result.exit_code == 1
+    assert f"{readme}: not a decodable image: neither JPEG nor PNG" in result.stderr
+    assert "starting b'# ETLE" in result.stderr
+    assert "BytesIO" not in result.output + result.stderr

@@ -58,7 +58,11 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
     engine.dispose()
     rt: Runtime = build_runtime(
         load_app_settings(
-            data_dir=data, database_url=url, queue_url=None, metrics_token="fuzz-metrics-0123456789"
+            data_dir=data,
+            database_url=url,
+            queue_url=None,
+            metrics_token="fuzz-metrics-0123456789",
+            portal_url="https://etle.example.id",  # as deployed: notices are held on http
         )
     )
     original = passwords._hasher

@@ -16,10 +16,11 @@ pytestmark = pytest.mark.models
 
 
 def test_models_missing_then_restored(models_dir: Path, tmp_path: Path) -> None:
-    data, empty = tmp_path / "demo", tmp_path / "no-models"
-    empty.mkdir()
+    # The models folder named by ETLE_MODELS_DIR is gone (the packaged models are only the
+    # fallback for files a folder lacks: a folder that is not there is a configuration error).
+    data, gone = tmp_path / "demo", tmp_path / "no-models"
     runner = CliRunner()
-    broken = {"ETLE_MODELS_DIR": str(empty)}
+    broken = {"ETLE_MODELS_DIR": str(gone)}
     fixed = {"ETLE_MODELS_DIR": str(models_dir)}
 
     demo = runner.invoke(app, ["demo", "--data-dir", str(data), "--json"], env=broken)

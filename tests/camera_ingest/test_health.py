@@ -69,9 +69,7 @@ def test_clock_skew_is_flagged_with_its_size(session: Session) -> None:
     [health] = [h for h in camera_health(session, SETTINGS, now=NOW) if h.camera_id == cam.id]
     assert health.skewed_last_hour == 1
     assert health.latest_skew_seconds == -900
-    assert health.problems == [
-        "clock behind by 900 s (1 frame(s) in the last hour marked for review)"
-    ]
+    assert health.problems == ["clock behind by 900 s (1 frame in the last hour marked for review)"]
 
 
 def test_old_skew_no_longer_counts(session: Session) -> None:

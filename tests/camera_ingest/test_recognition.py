@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -13,7 +14,13 @@ from camera_ingest.config import IngestSettings
 from camera_ingest.recognition.detector import iou
 from camera_ingest.recognition.evaluation import evaluate, labelled_frames
 from camera_ingest.recognition.framing import decode_frame
-from camera_ingest.recognition.loading import load_baseline, load_recognizer
+from camera_ingest.recognition.loading import (
+    PACKAGED_MODELS,
+    load_baseline,
+    load_recognizer,
+    missing_model_files,
+    model_folders,
+)
 from camera_ingest.recognition.pipeline import Recognizer
 from etle.errors import ConfigError, ValidationFailed
 from etle.frames.models import ReadDecision
@@ -123,5 +130,56 @@ def test_an_ocr_model_file_of_ones_own_is_loaded_by_path(models_dir: Path) -> No
 def test_a_missing_model_file_is_a_clear_configuration_error(models_dir: Path) -> None:
     with pytest.raises(ConfigError, match="OCR model files not found"):
         load_recognizer(IngestSettings(models_dir=models_dir, ocr_model="mine.onnx"))
-    with pytest.raises(ConfigError, match="plate detector not found"):
+    with pytest.raises(ConfigError, match="plate detector nothing-here.onnx not found in"):
         load_recognizer(IngestSettings(models_dir=models_dir, detector_model="nothing-here"))
+    with pytest.raises(ConfigError, match="not found"):
+        load_recognizer(IngestSettings(models_dir=models_dir / "no-such-folder"))
+    with pytest.raises(ConfigError, match="is not a folder"):
+        load_recognizer(IngestSettings(models_dir=models_dir / "cct_xs_v1_global.onnx"))
+
+
+def test_without_a_models_folder_the_packaged_models_read_the_plate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ETLE_MODELS_DIR", raising=False)
+    settings = IngestSettings()
+    assert settings.models_dir is None
+    assert model_folders(settings) == (PACKAGED_MODELS,)
+    assert missing_model_files(settings) == []
+    packaged = load_recognizer(settings)
+    assert [p.text for p in packaged.recognize_bytes(FRAME.read_bytes()).plates] == ["B1234ABC"]
+
+
+def test_a_relative_models_folder_and_model_path_are_resolved_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The issue: ETLE_MODELS_DIR=../shared/models and a model named by a relative path came
+    # out as ../shared/models/../shared/models/... .
+    folder = tmp_path / "shared" / "models"
+    folder.mkdir(parents=True)
+    for name in ("cct_xs_v1_global.onnx", "cct_xs_v1_global_plate_config.yaml"):
+        shutil.copy(PACKAGED_MODELS / name, folder / name)
+    work = tmp_path / "repo"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    settings = IngestSettings(
+        models_dir=Path("../shared/models"), ocr_model="../shared/models/cct_xs_v1_global.onnx"
+    )
+    assert settings.models_dir == folder
+    assert settings.ocr_model == str(folder / "cct_xs_v1_global.onnx")
+    monkeypatch.chdir(tmp_path)  # another working directory: the same files
+    assert missing_model_files(settings) == []
+    own = load_recognizer(settings)
+    assert [p.text for p in own.recognize_bytes(FRAME.read_bytes()).plates] == ["B1234ABC"]
+
+
+def test_a_models_folder_overrides_packaged_files_of_the_same_name(tmp_path: Path) -> None:
+    # Only the detector in the folder: the reader still comes from the package.
+    shutil.copy(PACKAGED_MODELS / "hyperlpr3_y5fu_640x_sim.onnx", tmp_path / "mine.onnx")
+    settings = IngestSettings(models_dir=tmp_path, detector_model="mine")
+    assert missing_model_files(settings) == []
+    assert missing_model_files(IngestSettings(models_dir=tmp_path, detector_model="x")) == [
+        "x.onnx"
+    ]
+    own = load_recognizer(settings)
+    assert [p.text for p in own.recognize_bytes(FRAME.read_bytes()).plates] == ["B1234ABC"]

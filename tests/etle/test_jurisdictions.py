@@ -118,3 +118,37 @@ def test_deadlines_are_checked_and_only_administrators_change_them(session: Sess
             respond_days=7,
             pay_days=7,
         )
+
+
+def test_a_jurisdiction_names_who_issues_its_letters_and_falls_back_to_settings(
+    session: Session,
+) -> None:
+    from etle.jurisdictions.service import default_issuer, issuer_of
+
+    admin = factories.officer(session, role=Role.ADMINISTRATOR)
+    unit, created = set_jurisdiction(
+        session,
+        code="POLDA-JATIM",
+        officer=admin,
+        name="Polda Jawa Timur",
+        respond_days=8,
+        pay_days=7,
+        issuer={"issuing_unit": "Ditlantas Polda Jatim", "signatory_name": "  AKBP  Contoh  "},
+    )
+    assert created
+    settings = load_app_settings(signatory_title="Petugas ETLE")
+    issuer = issuer_of(unit, default_issuer(settings))
+    assert (issuer.unit, issuer.signatory_name) == ("Ditlantas Polda Jatim", "AKBP Contoh")
+    assert issuer.signatory_title == "Petugas ETLE"  # unset here: the default from settings
+    set_jurisdiction(session, code="POLDA-JATIM", officer=admin, issuer={"issuing_unit": ""})
+    assert unit.issuing_unit is None  # "" puts it back to the default
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "jurisdiction.updated")
+    ).all()
+    assert events[-1].before == {"issuing_unit": "Ditlantas Polda Jatim"}
+    with pytest.raises(ValidationFailed, match="at most 200"):
+        set_jurisdiction(
+            session, code="POLDA-JATIM", officer=admin, issuer={"signatory_title": "x" * 201}
+        )
+    with pytest.raises(ValidationFailed, match="unknown issuer field"):
+        set_jurisdiction(session, code="POLDA-JATIM", officer=admin, issuer={"nope": "x"})

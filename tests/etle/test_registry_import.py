@@ -145,7 +145,8 @@ def test_duplicate_plates_are_reported_whatever_their_spelling(
 def test_missing_columns_are_refused_before_any_row(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text("plate,owner_name\nB 1 A,Budi\n")
-    with pytest.raises(ValidationFailed, match="missing columns address, vehicle_type"):
+    missing = r"missing columns vehicle_type, address \(or street, district, city\)"
+    with pytest.raises(ValidationFailed, match=missing):
         import_file(session, path, actor="t")
 
 
@@ -262,3 +263,55 @@ def test_check_only_validates_and_imports_nothing(session: Session, tmp_path: Pa
 def test_plates_pack_into_one_integer_and_back(plate: str) -> None:
     assert plate_from_key(plate_key(plate)) == plate
     assert 0 < plate_key(plate) < 2**63
+
+
+def test_every_problem_of_a_row_is_reported_not_only_the_first(
+    session: Session, tmp_path: Path
+) -> None:
+    header = "plate,owner_name,street,district,city,vehicle_type,nik,email,year"
+    row = "XX 1234 AB,,Jl. Sabang 3,Menteng,,spaceship,123,budi@,1850"
+    report = import_file(session, write_csv_with(tmp_path, header, [row]), actor="t")
+    assert report.bad_rows == 1
+    assert [problem for _, problem in report.errors] == [
+        "plate 'XX 1234 AB': 'XX' is not an Indonesian region code",
+        "unknown vehicle_type 'spaceship'",
+        "year '1850' is not a model year",
+        "owner_name is empty",
+        "city is empty",
+        "nik must be 16 digits",
+        "email 'budi@' is not an address",
+    ]
+    assert {line for line, _ in report.errors} == {2}
+
+
+def test_an_address_in_parts_is_kept_in_parts_and_a_one_line_one_is_split(
+    session: Session, tmp_path: Path
+) -> None:
+    header = "plate,owner_name,street,district,city,address,postcode,vehicle_type"
+    rows = [
+        "B 1234 ABC,Budi,Jl. Kebon Sirih No. 12,Menteng,Jakarta Pusat,,10340,car",
+        'D 2567 XY,Siti,,,,"Jl. Dago No. 45, RT 02, Coblong, Bandung",40135,car',
+    ]
+    report = import_file(session, write_csv_with(tmp_path, header, rows), actor="t")
+    assert report.ok, report.errors
+    owners = {o.name: o for o in session.scalars(select(Owner))}
+    budi, siti = owners["Budi"], owners["Siti"]
+    assert (budi.street, budi.district, budi.city) == (
+        "Jl. Kebon Sirih No. 12",
+        "Menteng",
+        "Jakarta Pusat",
+    )
+    assert budi.address == "Jl. Kebon Sirih No. 12, Menteng, Jakarta Pusat"
+    assert (siti.street, siti.district, siti.city) == (
+        "Jl. Dago No. 45, RT 02",
+        "Coblong",
+        "Bandung",
+    )
+    again = import_file(session, write_csv_with(tmp_path, header, rows), actor="t")
+    assert again.unchanged == 2
+
+
+def write_csv_with(tmp_path: Path, header: str, rows: list[str]) -> Path:
+    path = tmp_path / "registry.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path

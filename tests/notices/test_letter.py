@@ -82,3 +82,33 @@ def test_email_carries_text_html_and_the_pdf() -> None:
 
 def test_rupiah_uses_dots_for_thousands() -> None:
     assert rupiah(750_000) == "Rp 750.000"
+
+
+def test_a_plate_number_is_never_broken_across_two_lines() -> None:
+    from fpdf import FPDF
+
+    from notices.render import text_width, wrap
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 10)
+    text = "1. Buka https://etle.example.id/tilang lalu masukkan nomor polisi B 1234 ABC."
+    # A width that ends the line right after "B 1234": the greedy breaker alone splits it.
+    width = text_width(pdf, text.split(" ABC")[0]) + 1
+    assert any(line.endswith("B 1234") for line in wrap(pdf, text, width))
+    lines = wrap(pdf, text, width, keep=("B 1234 ABC",))
+    assert not any(line.endswith("B 1234") for line in lines)
+    assert any("B 1234 ABC" in line for line in lines)
+    assert " ".join(lines) == text  # the words themselves are unchanged
+
+
+def test_the_enlarged_plate_reaches_below_the_box_to_the_date_line() -> None:
+    from notices.render import plate_crop
+
+    box = (795, 692, 1125, 805)  # the reader's box: the characters, not the date under them
+    x1, y1, x2, y2 = plate_crop(box, (1920, 1080))
+    height = box[3] - box[1]
+    assert y2 - box[3] >= 0.7 * height  # the date line sits about half a box below
+    assert box[1] - y1 < y2 - box[3]
+    assert (x1, x2) == (755, 1165)
+    assert plate_crop((1800, 1000, 1915, 1075), (1920, 1080))[2:] == (1920, 1080)  # inside

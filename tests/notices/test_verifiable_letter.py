@@ -133,7 +133,22 @@ def test_print_batch_status_hand_over_and_returned_letter(make_runtime: MakeRunt
 
     rows = list(csv.DictReader(io.StringIO((batch.folder / "manifest.csv").read_text())))
     assert [r["notice_number"] for r in rows] == [reachable.notice_number, post_only.notice_number]
-    assert rows[0]["address_line_1"] == "Jl. Kebon Sirih 12, Jakarta"
+    # One column per part: the city is always in the city column (the issue: the old lines
+    # split addresses by length, so the city landed in different columns).
+    assert list(rows[0]) == [
+        "notice_number",
+        "name",
+        "street",
+        "district",
+        "city",
+        "postcode",
+        "file",
+    ]
+    assert (rows[0]["street"], rows[0]["district"], rows[0]["city"]) == (
+        "Jl. Kebon Sirih 12",
+        "",
+        "Jakarta",
+    )
     assert rows[0]["postcode"] == "10340"
     for line in (batch.folder / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")

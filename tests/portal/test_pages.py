@@ -316,3 +316,16 @@ def test_the_stylesheet_is_served(pclient: TestClient) -> None:
     assert pclient.get("/aset/secret.key").status_code == 404
     assert css.headers["content-type"].startswith("text/css")
     assert Path(HERE / "static" / "portal.css").read_bytes() == css.content
+
+
+def test_a_speeding_notice_page_states_the_measured_speed_and_the_limit(
+    prt: Runtime, pclient: TestClient
+) -> None:
+    number, plate = new_notice(prt, speeding=(94.0, 60))
+    page = _open_notice(pclient, number, plate)
+    assert "Kecepatan terukur" in page
+    assert "94 km/jam (batas kecepatan 60 km/jam)" in page
+    english = pclient.get(f"/tilang/surat/{number}?lang=en").text
+    assert "94 km/h (speed limit 60 km/h)" in english
+    other, other_plate = new_notice(prt)
+    assert "Kecepatan terukur" not in _open_notice(pclient, other, other_plate)

@@ -20,13 +20,17 @@ def test_figures_per_type_camera_and_day(session: Session, settings: AppSettings
     today = local(now, settings.timezone).date()
     officer = factories.officer(session)
     north = factories.camera(session, name="Utara", road="Jl. Gajah Mada")
-    south = factories.camera(session, name="Selatan", road="Jl. Fatmawati")
+    south = factories.camera(session, name="Selatan", road="Jl. Fatmawati", speed_limit_kmh=60)
     yesterday, three_days_ago = now - timedelta(days=1), now - timedelta(days=3)
     confirmed = [
         factories.registered_case(session, camera=north, captured_at=yesterday),
         factories.registered_case(session, camera=north, captured_at=three_days_ago),
         factories.registered_case(
-            session, camera=south, captured_at=yesterday, violation_code="speeding"
+            session,
+            camera=south,
+            captured_at=yesterday,
+            violation_code="speeding",
+            frame=factories.frame(session, south, captured_at=yesterday, measured_speed_kmh=82.0),
         ),
     ]
     for case in confirmed:
