@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from api.runtime import Runtime, build_runtime
 from api.settings import load_app_settings
@@ -41,8 +41,10 @@ pytestmark = pytest.mark.slow
 
 FRAMES = 16
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
-# Seconds after intake before the sweep may send a frame's job again: longer than a worker takes
-# to start (so the first worker's start-up sweep finds nothing due), short enough for a test.
+# Seconds the sweep waits before sending a waiting frame's job again. The test moves the frames'
+# `requeue_at` itself (`_due_in`): far ahead while the first worker runs, so its start-up sweep
+# finds nothing due however slowly a loaded machine ingests and starts it; to now once the job
+# in hand is lost. A fixed wait raced with the machine's load.
 REQUEUE_AFTER = 10
 
 Snapshot = dict[str, Any]
@@ -204,7 +206,18 @@ def _scene(url: str, tmp_path: Path, models_dir: Path, queue: Queue) -> Runtime:
     upgrade(rt.engine)
     _ingest(rt)
     assert rt.queue.depth() == FRAMES
+    _due_in(rt, timedelta(days=1))
     return rt
+
+
+def _due_in(rt: Runtime, delay: timedelta) -> None:
+    """Time passes, as the sweep sees it: every waiting frame becomes due after `delay`."""
+    with session_scope(rt.sessions) as session:
+        session.execute(
+            update(Frame)
+            .where(Frame.status == FrameStatus.QUEUED)
+            .values(requeue_at=datetime.now(UTC) + delay)
+        )
 
 
 @pytest.fixture
@@ -251,11 +264,8 @@ def test_sigkill_mid_batch_then_restart_reads_every_frame_once(
     lost = (waiting or 0) - _recognition_jobs(rt)
     assert lost == 1, f"expected the job in hand to be lost, {lost} were"
 
-    with session_scope(rt.sessions) as session:
-        due = session.scalar(select(func.max(Frame.requeue_at)))
-    assert due is not None
     # Time passes until the lost job's frame is due for the sweep of the restarted worker.
-    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.5)
+    _due_in(rt, timedelta(0))
     second = _worker(rt, models_dir, queue)
     try:
         _wait_for(rt, FRAMES, second, timeout=180)
