@@ -36,13 +36,16 @@ def _pdf(rt, notice_id: int) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _qr_url(pdf: bytes) -> str:
-    """The QR code's text, read as a phone would: from more than one distance if need be."""
+    """The QR code's text, read as a phone would: from more than one distance if need be, and
+    with both of OpenCV's detectors (each misses a code the other finds now and then: a phone's
+    reader is better than either)."""
     page = pypdfium2.PdfDocument(pdf)[0]
     for scale in (4, 3, 5):
         image = np.array(page.render(scale=scale).to_pil().convert("L"))
-        text, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-        if text:
-            return str(text)
+        for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+            text, _points, _ = detector.detectAndDecode(image)
+            if text:
+                return str(text)
     raise AssertionError("the letter's QR code could not be read")
 
 
