@@ -26,6 +26,7 @@ from fastapi import Depends, Form, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import AppRuntime, DbSession
+from api.hops import within_hop
 from etle.cameras.service import TOKEN_PREFIX as CAMERA_TOKEN_PREFIX
 from etle.errors import Forbidden, Unauthorized
 from etle.officers.access import Permission, require
@@ -70,6 +71,7 @@ class OfficerAuth:
     def __repr__(self) -> str:
         return f"OfficerAuth({self.permission}, via={self.via})"
 
+    @within_hop  # the officer is read, and the read ends, in this dependency's own hop
     def __call__(
         self, request: Request, session: DbSession, rt: AppRuntime, token: BearerToken
     ) -> Officer:
@@ -111,6 +113,7 @@ class ConsoleAuth(OfficerAuth):
     def __init__(self, permission: Permission | None) -> None:
         super().__init__(permission, via="console")
 
+    @within_hop
     def __call__(  # type: ignore[override]
         self, request: Request, session: DbSession, rt: AppRuntime
     ) -> ConsoleSession:
@@ -124,6 +127,7 @@ class CsrfChecked(ConsoleAuth):
     an async dependency doing so would block the event loop while SQLite waits for its lock.
     """
 
+    @within_hop
     def __call__(  # type: ignore[override]
         self,
         request: Request,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from api.console import labels
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.security import (
     CONSOLE_COOKIE,
     CONSOLE_PATH,
@@ -51,7 +52,12 @@ from etle.officers.service import sign_out
 from etle.officers.tokens import Audience, issue
 from etle.portal.disputes import owner_photo, owner_report
 
-router = APIRouter(prefix=CONSOLE_PATH, tags=["officers: console"], include_in_schema=False)
+router = APIRouter(
+    prefix=CONSOLE_PATH,
+    tags=["officers: console"],
+    include_in_schema=False,
+    route_class=OneHopRoute,
+)
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

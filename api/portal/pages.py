@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.portal import public_pages
 from api.portal.render import HERE, error_key, https, page
 from api.portal.security import (
@@ -44,7 +45,7 @@ from etle.portal.responses import (
 from etle.portal.view import Opened, build_view, current_notice, open_notice
 from notices.receipt import issue_receipt
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=OneHopRoute)
 NOTICE_PATH = f"{PORTAL_PATH}/surat"
 IMAGE_HEADERS = {"Cache-Control": "private, no-store"}
 DONE = ("driver", "sold", "not_mine", "pay")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.portal.render import error_key, page
 from api.portal.security import anonymous_form_ok
 from api.security import client_address
@@ -22,7 +23,7 @@ from etle.portal.statistics import MAX_DAYS, transparency
 from etle.portal.verification import check_code
 from notices.links import portal_host
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=OneHopRoute)
 STATS_PATH = "/statistik"
 
 

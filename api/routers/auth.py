@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import AppRuntime
+from api.hops import OneHopRoute
 from api.security import AnyOfficer, client_address
 from etle.db import session_scope
 from etle.officers.access import GRANTS
@@ -17,7 +18,7 @@ from etle.officers.login import attempt_login
 from etle.officers.models import Role
 from etle.officers.tokens import Audience, issue
 
-router = APIRouter(prefix="/api/v1/auth", tags=["officers: sign-in"])
+router = APIRouter(prefix="/api/v1/auth", tags=["officers: sign-in"], route_class=OneHopRoute)
 
 
 class TokenOut(BaseModel):

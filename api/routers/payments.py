@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from etle.clock import require_aware
 from etle.errors import NotFound, ValidationFailed
 from etle.payments.callback import verify_callback
@@ -21,7 +22,7 @@ from etle.payments.service import BankPayment, record_bank_payment
 from notices.receipt import issue_receipt
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1/payments", tags=["payments: bank"])
+router = APIRouter(prefix="/api/v1/payments", tags=["payments: bank"], route_class=OneHopRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "bad_signature or stale_timestamp: fix the signing or the clock"},
     404: {"description": "callback not configured, or unknown_payment_code"},

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.access import PublicRoute
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.portal.pages import receipt_response
 from api.portal.security import GrantBearer, citizen
 from api.portal.uploads import read_photo
@@ -41,7 +42,7 @@ from etle.portal.scams import report_scam
 from etle.portal.statistics import MAX_DAYS, transparency
 from etle.portal.view import build_view, current_notice, open_notice
 
-router = APIRouter(prefix="/api/v1/public", tags=["public portal"])
+router = APIRouter(prefix="/api/v1/public", tags=["public portal"], route_class=OneHopRoute)
 LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no notice matches (the same answer for every miss)"},
     422: {"description": "malformed notice number, plate or VIN"},

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.security import Reviewer, StatsReader, Supervisor
 from etle.cases.accountability import Override, ReviewStats, overrides, review_stats
 from etle.cases.casefile import CaseFile, build_case_file
@@ -25,7 +26,7 @@ from etle.errors import ValidationFailed
 from etle.officers.models import Officer
 from etle.portal.disputes import owner_photo
 
-router = APIRouter(prefix="/api/v1/review", tags=["officers: review"])
+router = APIRouter(prefix="/api/v1/review", tags=["officers: review"], route_class=OneHopRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in, token expired, or account disabled"},
