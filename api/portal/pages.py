@@ -109,9 +109,10 @@ def lookup_submit(
     notice_number: Annotated[str, Form(max_length=40)] = "",
     plate: Annotated[str, Form(max_length=20)] = "",
     vin: Annotated[str, Form(max_length=20)] = "",
+    code: Annotated[str, Form(max_length=32)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    values = {"notice_number": notice_number, "plate": plate, "vin": vin}
+    values = {"notice_number": notice_number, "plate": plate, "vin": vin, "code": code}
     mode = "vin" if mode == "vin" else "notice"
     if not anonymous_form_ok(request, rt, csrf_token):
         return _lookup_page(request, rt, error="form_expired", values=values, status_code=403)
@@ -136,11 +137,18 @@ def lookup_submit(
                     address=client_address(request),
                     settings=s,
                     key=s.signing_key,
+                    code=code,
                 )
         cases = result.granted()
     except RateLimited as exc:
+        guarded = isinstance(exc.detail, dict) and exc.detail.get("code") == lookup.PLATE_GUARDED
         return _lookup_page(
-            request, rt, error="rate_limited", values=values, status_code=exc.status_code, mode=mode
+            request,
+            rt,
+            error=lookup.PLATE_GUARDED if guarded else "rate_limited",
+            values=values,
+            status_code=exc.status_code,
+            mode=mode,
         )
     except NotFound as exc:
         return _lookup_page(
