@@ -51,6 +51,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         "public portal.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served with local files by api/openapi_doc.py
+        redoc_url=None,  # would load from a CDN
     )
     app.state.runtime = rt
     install_error_handlers(app)

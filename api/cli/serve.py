@@ -10,6 +10,7 @@ import uvicorn
 
 from api.cli.common import DataDir, settings
 from api.logs import uvicorn_log_config
+from api.protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
 
 # uvicorn waits this long for requests in flight after SIGTERM or Ctrl-C before it closes them.
 GRACEFUL_SHUTDOWN_SECONDS = 30
@@ -32,6 +33,7 @@ def serve(
     if data_dir is not None:
         os.environ["ETLE_DATA_DIR"] = str(data_dir)  # read again by every worker process
     s = settings()  # refuse bad settings here, with one line, before any process starts
+    os.environ[HEADER_TIMEOUT_ENV] = str(s.header_timeout_seconds)  # read by every process
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Every API process writes its counters here, so /metrics from any of them sums all.
@@ -46,6 +48,7 @@ def serve(
             port=port,
             workers=workers,
             proxy_headers=True,
+            http=HeaderTimeoutProtocol,  # closes connections that never finish a request head
             log_config=uvicorn_log_config(s.log_format),
             log_level="info",
             access_log=access_log,

@@ -4,6 +4,8 @@ finding 6): a case id past 64 bits or a date in the year 1 is a 404 or 422, neve
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -82,3 +84,19 @@ def test_an_unexpected_error_answers_in_the_json_error_shape(
         "error": "internal_error",
         "message": "something went wrong on our side; it has been logged",
     }
+
+
+def test_the_api_docs_need_no_internet(client: TestClient) -> None:
+    """Issue 17: /docs loaded Swagger UI from a public CDN; every file now comes from here."""
+    page = client.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(
+        r"url: '([^']+)'", page.text
+    )
+    assert urls, page.text
+    for url in urls:
+        assert url.startswith("/"), f"{url} is not served by this server"
+        assert client.get(url).status_code == 200, url
+    assert "Apache License" in client.get("/docs/assets/LICENSE").text
+    assert client.get("/docs/assets/swagger-editor.js").status_code == 404
+    assert client.get("/redoc").status_code == 404
