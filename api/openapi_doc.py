@@ -83,6 +83,7 @@ def _read(name: str) -> bytes:
 def install_docs(app: FastAPI) -> None:
     """Swagger UI at `/docs`, every file from this server. The app is built with
     `docs_url=None` so FastAPI's CDN page is not there as well."""
+
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
