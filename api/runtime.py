@@ -13,6 +13,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.figures import FiguresCache
 from api.settings import AppSettings
 from camera_ingest.jobs import RECOGNIZE, register_ingest_jobs
 from camera_ingest.processing import WorkerContext
@@ -34,6 +35,8 @@ class Runtime:
     documents: LocalBlobStore
     queue: JobQueue
     _recognizer: Recognizer | None = field(default=None, repr=False)
+    # The portal's public statistics, shared by its page and its API (api/figures.py).
+    figures: FiguresCache = field(default_factory=FiguresCache, repr=False)
 
     def recognizer(self) -> Recognizer:
         # Loaded on first use: the API process enqueues recognition but never runs it.

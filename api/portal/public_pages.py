@@ -135,7 +135,10 @@ def report(
 def statistics_page(
     request: Request, session: DbSession, rt: AppRuntime, hari: int = 30
 ) -> HTMLResponse:
-    figures = transparency(session, settings=rt.settings, days=max(1, min(hari, MAX_DAYS)))
+    figures = rt.figures.get(
+        max(1, min(hari, MAX_DAYS)),
+        lambda period: transparency(session, settings=rt.settings, days=period),
+    )
     top = max((n for _d, n in figures.by_day), default=0)
     return page(
         request, rt, "stats.html", {"s": figures, "top_day": top}, private=False, here=STATS_PATH

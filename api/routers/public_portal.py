@@ -383,7 +383,9 @@ def statistics(
     rt: AppRuntime,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
-    return transparency(session, settings=rt.settings, days=days).as_dict()
+    return rt.figures.get(
+        days, lambda period: transparency(session, settings=rt.settings, days=period)
+    ).as_dict()
 
 
 @router.post(
