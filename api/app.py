@@ -19,6 +19,7 @@ from api.routers import (
     auth,
     cameras,
     frames,
+    frames_admin,
     health,
     notices_admin,
     officers,
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(public_verify.router)
     app.include_router(webhooks.router)
     app.include_router(notices_admin.router)
+    app.include_router(frames_admin.router)
     app.include_router(auth.router)
     app.include_router(review.router)
     app.include_router(officers.router)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from etle.cameras.models import Camera
 from etle.cameras.service import add_camera
 from etle.cases.models import Case, CaseStatus
 from etle.cases.review import confirm
+from etle.clock import utcnow
 from etle.db import session_scope
 from etle.errors import ValidationFailed
+from etle.frames.accounting import Failure, failures
 from etle.frames.models import Frame, PlateRead
 from etle.migrate import upgrade
 from etle.notices.models import Channel, Delivery, DeliveryStatus, Notice
@@ -49,6 +52,9 @@ class DemoSummary:
     files: dict[str, str] = field(default_factory=dict)
     audit_events: int = 0
     audit_chain_ok: bool = False
+    # Frames this run could not read, by cause (etle.frames.accounting.failures): the demo
+    # fails loudly instead of reporting "0 plates read".
+    failures: list[Failure] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +67,7 @@ class DemoSummary:
             "new": self.new,
             "files": self.files,
             "audit": {"events": self.audit_events, "chain_ok": self.audit_chain_ok},
+            "failures": [asdict(f) for f in self.failures],
         }
 
 
@@ -72,6 +79,7 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
     if not samples.is_dir():
         raise ValidationFailed(f"sample folder not found: {samples}")
     upgrade(rt.engine)
+    started = utcnow()
     new: dict[str, int] = {}
     with session_scope(rt.sessions) as session:
         report = import_csv(session, samples / "registry.csv", actor="system:demo")
@@ -145,13 +153,14 @@ def run_demo(rt: Runtime, samples: Path = SAMPLES, step: Step = _no_progress) ->
     rt.queue.drain(on_task=lambda _task: advance())
     batch = export_post(rt.dispatch, actor="system:demo")
     new["post_letters"] = batch.letters if batch else 0
-    return summarise(rt, new)
+    return summarise(rt, new, started)
 
 
-def summarise(rt: Runtime, new: dict[str, int]) -> DemoSummary:
+def summarise(rt: Runtime, new: dict[str, int], started: datetime | None = None) -> DemoSummary:
     s = rt.settings
     summary = DemoSummary(data_dir=str(s.data_dir.resolve()), new=new)
     with session_scope(rt.sessions) as session:
+        summary.failures = failures(session, rejected_since=started)
         summary.frames = session.scalar(select(func.count()).select_from(Frame)) or 0
         summary.plates_read = session.scalar(select(func.count()).select_from(PlateRead)) or 0
         summary.cases = session.scalar(select(func.count()).select_from(Case)) or 0

@@ -1,8 +1,10 @@
 """Camera health: is each camera sending, how much, and can its clock be trusted?
 
 A camera is unhealthy when it is active and has sent nothing for `camera_silent_minutes` (or
-never sent anything), or when a frame of the last hour had a capture time further than
-`clock_skew_seconds` from its arrival (each such frame is already marked for review at intake).
+never sent anything), when a frame of the last hour had a capture time further than
+`clock_skew_seconds` from its arrival (each such frame is already marked for review at intake),
+or when its frame counter restarted in the last hour (a reboot: sequence numbers it had used
+before came again with new images, each stored as a new frame).
 Every figure comes from the frames table through the (camera_id, received_at) index: one short
 index range per camera, so the page stays quick with thousands of cameras.
 """
@@ -35,6 +37,8 @@ class CameraHealth:
     # Capture time minus arrival time of the newest skewed frame, in seconds (negative: the
     # camera's clock is behind).
     latest_skew_seconds: float | None
+    # Frames of the last hour whose sequence number the camera had used before.
+    reused_sequences_last_hour: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -51,6 +55,7 @@ class CameraHealth:
             "frames_last_hour": self.frames_last_hour,
             "skewed_last_hour": self.skewed_last_hour,
             "latest_skew_seconds": self.latest_skew_seconds,
+            "reused_sequences_last_hour": self.reused_sequences_last_hour,
             "problems": self.problems,
         }
 
@@ -65,6 +70,7 @@ def camera_health(
     of_camera = Frame.camera_id == Camera.id
     recent = of_camera & (Frame.received_at >= hour_ago)
     skewed = recent & (Frame.needs_review_reason == CLOCK_SKEW)
+    restarted = recent & Frame.sequence_reused
     rows = session.execute(
         select(
             Camera.id,
@@ -73,11 +79,14 @@ def camera_health(
             select(func.max(Frame.received_at)).where(of_camera).scalar_subquery(),
             select(func.count()).select_from(Frame).where(recent).scalar_subquery(),
             select(func.count()).select_from(Frame).where(skewed).scalar_subquery(),
+            select(func.count()).select_from(Frame).where(restarted).scalar_subquery(),
         ).order_by(Camera.id)
     ).all()
     report = []
-    for camera_id, name, status, last_frame_at, per_hour, skew_count in rows:
-        health = CameraHealth(camera_id, name, status, last_frame_at, per_hour, skew_count, None)
+    for camera_id, name, status, last_frame_at, per_hour, skew_count, reused in rows:
+        health = CameraHealth(
+            camera_id, name, status, last_frame_at, per_hour, skew_count, None, reused
+        )
         if skew_count:
             health.latest_skew_seconds = _latest_skew(session, camera_id, hour_ago)
         if status == CameraStatus.ACTIVE:
@@ -105,6 +114,11 @@ def _problems(health: CameraHealth, now: datetime, silent_after: timedelta) -> l
         problems.append(
             f"clock {direction} by {abs(skew):.0f} s "
             f"({health.skewed_last_hour} frame(s) in the last hour marked for review)"
+        )
+    if health.reused_sequences_last_hour:
+        problems.append(
+            f"frame counter restarted: {health.reused_sequences_last_hour} frame(s) in the last "
+            "hour reused a sequence number (a reboot?); each was stored as a new frame"
         )
     return problems
 

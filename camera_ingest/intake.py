@@ -4,20 +4,24 @@ or sampled from a stream.
     authenticate camera · validate metadata and image · store evidence (write-once, by hash)
     · insert the frame row · queue the recognition job after the transaction commits
 
-A repeat (same bytes, or same camera + sequence number) returns the first frame. Everything is
-checked before anything is written, so a rejected frame stores nothing.
+A repeat (the same bytes from the same camera) returns the first frame, once the camera has
+been found allowed to report the frame's violation: a camera never learns anything about
+another camera's frames. The same sequence number with other bytes is a new frame (the
+camera's counter restarted after a reboot): stored and flagged `sequence_reused`. The same
+bytes from another camera are a new frame too, flagged `image_reused` for the officer.
+Everything is checked before anything is written, so a rejected frame stores nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import Insert, Row, Select, and_, bindparam, null, or_, select
+from sqlalchemy import Insert, Row, Select, bindparam, exists, null, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,7 +30,7 @@ from camera_ingest.config import IngestSettings
 from camera_ingest.images import check_image
 from etle.cameras.models import Camera, CameraStatus
 from etle.cameras.service import hash_token, is_camera_token
-from etle.clock import require_aware, utcnow
+from etle.clock import utcnow
 from etle.db import after_commit
 from etle.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from etle.evidence import BlobStore, sha256_hex
@@ -34,6 +38,12 @@ from etle.frames.models import Frame, FrameStatus
 from etle.plates import VehicleClass
 from etle.violations.catalogue import get_violation
 from etle.violations.models import ViolationType
+
+# Capture times outside this window are refused: a camera clock reset to its factory date, or
+# values no date arithmetic can hold (year 1, year 9999). Within it, a time far from the
+# arrival only flags the frame (clock_skew) for the officer.
+EARLIEST_CAPTURE = datetime(2010, 1, 1, tzinfo=UTC)
+MAX_CAPTURE_AHEAD = timedelta(days=1)
 
 
 class FrameMetadata(BaseModel):
@@ -57,7 +67,15 @@ class FrameMetadata(BaseModel):
     @field_validator("captured_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return require_aware(value, "captured_at")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("captured_at must carry a time zone (ISO 8601 with offset, +07:00)")
+        # Compared before any conversion: converting year 9999 to UTC overflows.
+        if not EARLIEST_CAPTURE <= value <= utcnow() + MAX_CAPTURE_AHEAD:
+            raise ValueError(
+                "captured_at must lie between 2010-01-01 and one day from now: check the "
+                "camera's clock"
+            )
+        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _box_ordered(self) -> FrameMetadata:
@@ -108,18 +126,23 @@ def ingest_frame(
 ) -> IntakeResult:
     if camera.status != CameraStatus.ACTIVE:
         raise Unauthorized("camera is disabled")
+    if metadata.violation is not None:
+        _check_may_report(camera.id, camera.violation_codes, metadata.violation)
+        get_violation(session, metadata.violation)
     digest = sha256_hex(data)
-    existing = _find_duplicate(session, camera.id, digest, metadata.sequence)
+    existing = _find_duplicate(session, camera.id, digest)
     if existing is not None:
         return existing
-
-    if metadata.violation is not None:
-        if metadata.violation not in camera.violation_codes:
-            raise ValidationFailed(
-                f"camera {camera.id} may not report violation {metadata.violation!r}",
-                detail={"allowed": camera.violation_codes},
+    sequence_used = metadata.sequence is not None and bool(
+        session.scalar(
+            select(
+                exists().where(Frame.camera_id == camera.id, Frame.sequence == metadata.sequence)
             )
-        get_violation(session, metadata.violation)
+        )
+    )
+    elsewhere = bool(
+        session.scalar(select(exists().where(Frame.sha256 == digest, Frame.camera_id != camera.id)))
+    )
     return _store_new_frame(
         session,
         camera_id=camera.id,
@@ -129,6 +152,8 @@ def ingest_frame(
         store=store,
         settings=settings,
         enqueue=enqueue,
+        sequence_reused=sequence_used,
+        image_reused=elsewhere,
     )
 
 
@@ -143,46 +168,49 @@ def ingest_pushed_frame(
     enqueue: Callable[[int], None],
 ) -> IntakeResult:
     """`ingest_frame` for a camera known only by its token (the push API), with the same checks
-    in the same order; the camera, a repeat of this frame and the violation type are read in
-    one statement instead of three (the push API's hottest path: every frame takes it)."""
+    in the same order; the camera, a repeat of this frame, the sequence and image seen before
+    and the violation type are read in one statement instead of five (the push API's hottest
+    path: every frame takes it)."""
     if not is_camera_token(token):
         raise Unauthorized("not a camera token")
     digest = sha256_hex(data)
-    rows = _camera_and_duplicates(session, hash_token(token), digest, metadata)
-    if not rows or rows[0].camera_status != CameraStatus.ACTIVE:
+    gate = _gate(session, hash_token(token), digest, metadata)
+    if gate is None or gate.camera_status != CameraStatus.ACTIVE:
         raise Unauthorized("unknown or disabled camera")
-    camera = rows[0]
-    duplicates = [row for row in rows if row.frame_id is not None]
-    if duplicates:
-        # The same bytes win over the same sequence number: that is the frame the camera resent.
-        first = next((row for row in duplicates if row.sha256 == digest), duplicates[0])
-        return IntakeResult(first.frame_id, True, first.frame_status)
     if metadata.violation is not None:
-        if metadata.violation not in camera.violation_codes:
-            raise ValidationFailed(
-                f"camera {camera.camera_id} may not report violation {metadata.violation!r}",
-                detail={"allowed": camera.violation_codes},
-            )
-        if not camera.violation_active:
+        _check_may_report(gate.camera_id, gate.violation_codes, metadata.violation)
+        if not gate.violation_active:
             raise NotFound(f"unknown violation type {metadata.violation!r}")
+    if gate.frame_id is not None:
+        return IntakeResult(gate.frame_id, True, gate.frame_status)
     return _store_new_frame(
         session,
-        camera_id=camera.camera_id,
+        camera_id=gate.camera_id,
         data=data,
         digest=digest,
         metadata=metadata,
         store=store,
         settings=settings,
         enqueue=enqueue,
+        sequence_reused=bool(gate.sequence_used),
+        image_reused=bool(gate.image_elsewhere),
     )
 
 
-def _camera_and_duplicates(
+def _check_may_report(camera_id: str, allowed: list[str], violation: str) -> None:
+    if violation not in allowed:
+        raise ValidationFailed(
+            f"camera {camera_id} may not report violation {violation!r}",
+            detail={"allowed": allowed},
+        )
+
+
+def _gate(
     session: Session, token_hash: str, digest: str, metadata: FrameMetadata
-) -> list[Row[Any]]:
-    """The camera holding this token (no row: unknown token), whether the frame's violation
-    type is active, and every frame this one repeats (same bytes, or same camera + sequence),
-    oldest first; one row per repeat, or one row with no frame."""
+) -> Row[Any] | None:
+    """The camera holding this token (None: unknown token), whether the frame's violation type
+    is active, this camera's frame with the same bytes (a repeat), whether this camera used the
+    sequence number before, and whether another camera sent the same bytes."""
     statement = _gate_statement(metadata.sequence is not None, metadata.violation is not None)
     parameters = {
         "token_hash": token_hash,
@@ -190,18 +218,26 @@ def _camera_and_duplicates(
         "sequence": metadata.sequence,
         "violation": metadata.violation,
     }
-    return list(session.connection().execute(statement, parameters).all())
+    return session.connection().execute(statement, parameters).first()
 
 
 @lru_cache(maxsize=4)
 def _gate_statement(by_sequence: bool, with_violation: bool) -> Select[Any]:
     # Built once with bound parameters: constructing the statement per request was a tenth of
     # the request's Python time.
-    repeat = Frame.sha256 == bindparam("digest")
-    if by_sequence:
-        repeat = or_(
-            repeat, and_(Frame.camera_id == Camera.id, Frame.sequence == bindparam("sequence"))
-        )
+    own = (Frame.camera_id == Camera.id) & (Frame.sha256 == bindparam("digest"))
+    sequence_used = (
+        exists()
+        .where(Frame.camera_id == Camera.id, Frame.sequence == bindparam("sequence"))
+        .correlate(Camera)
+        if by_sequence
+        else null()
+    )
+    elsewhere = (
+        exists()
+        .where(Frame.sha256 == bindparam("digest"), Frame.camera_id != Camera.id)
+        .correlate(Camera)
+    )
     violation_active = (
         select(ViolationType.active)
         .where(ViolationType.code == bindparam("violation"))
@@ -209,21 +245,16 @@ def _gate_statement(by_sequence: bool, with_violation: bool) -> Select[Any]:
         if with_violation
         else null()
     )
-    return (
-        select(
-            Camera.id.label("camera_id"),
-            Camera.status.label("camera_status"),
-            Camera.violation_codes,
-            violation_active.label("violation_active"),
-            Frame.id.label("frame_id"),
-            Frame.sha256,
-            Frame.status.label("frame_status"),
-        )
-        .select_from(Camera)
-        .outerjoin(Frame, repeat)
-        .where(Camera.token_hash == bindparam("token_hash"))
-        .order_by(Frame.id)
-    )
+    return select(
+        Camera.id.label("camera_id"),
+        Camera.status.label("camera_status"),
+        Camera.violation_codes,
+        violation_active.label("violation_active"),
+        select(Frame.id).where(own).correlate(Camera).scalar_subquery().label("frame_id"),
+        select(Frame.status).where(own).correlate(Camera).scalar_subquery().label("frame_status"),
+        sequence_used.label("sequence_used"),
+        elsewhere.label("image_elsewhere"),
+    ).where(Camera.token_hash == bindparam("token_hash"))
 
 
 def _store_new_frame(
@@ -236,6 +267,8 @@ def _store_new_frame(
     store: BlobStore,
     settings: IngestSettings,
     enqueue: Callable[[int], None],
+    sequence_reused: bool,
+    image_reused: bool,
 ) -> IntakeResult:
     image = check_image(
         data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels
@@ -269,11 +302,13 @@ def _store_new_frame(
         ),
         requeue_at=received_at + timedelta(seconds=settings.requeue_after_seconds),
         status=FrameStatus.QUEUED,
+        sequence_reused=sequence_reused,
+        image_reused=image_reused,
     )
     frame_id = _insert_unless_duplicate(session, frame)
     if frame_id is None:
         # The same frame arrived twice at once and the other request won the insert.
-        existing = _find_duplicate(session, camera_id, digest, metadata.sequence)
+        existing = _find_duplicate(session, camera_id, digest)
         if existing is None:
             raise Conflict("the frame could not be stored; send it again")
         return existing
@@ -283,7 +318,7 @@ def _store_new_frame(
 
 def _insert_unless_duplicate(session: Session, values: dict[str, Any]) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: one round trip, no savepoint; None when
-    a frame with the same hash or (camera, sequence) is already there."""
+    this camera's frame with the same hash is already there."""
     statement = _insert_statement(session.get_bind().dialect.name, tuple(values))
     # Core execution on the session's connection (same transaction): the ORM layer adds ~0.3 ms
     # of CPU per statement, and this is the hottest write of the system.
@@ -305,20 +340,14 @@ def _insert_statement(dialect: str, columns: tuple[str, ...]) -> Insert:
     )
 
 
-def _find_duplicate(
-    session: Session, camera_id: str, digest: str, sequence: int | None
-) -> IntakeResult | None:
-    # One round trip for both keys: this runs for every frame pushed.
-    key = Frame.sha256 == digest
-    if sequence is not None:
-        key = or_(key, and_(Frame.camera_id == camera_id, Frame.sequence == sequence))
-    rows = (
+def _find_duplicate(session: Session, camera_id: str, digest: str) -> IntakeResult | None:
+    row = (
         session.connection()
-        .execute(select(Frame.id, Frame.sha256, Frame.status).where(key).order_by(Frame.id))
-        .all()
+        .execute(
+            select(Frame.id, Frame.status).where(
+                Frame.camera_id == camera_id, Frame.sha256 == digest
+            )
+        )
+        .first()
     )
-    if not rows:
-        return None
-    # The same bytes win over the same sequence number: that is the frame the camera resent.
-    first = next((row for row in rows if row.sha256 == digest), rows[0])
-    return IntakeResult(first.id, True, first.status)
+    return IntakeResult(row.id, True, row.status) if row is not None else None

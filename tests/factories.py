@@ -129,6 +129,24 @@ def case(session: Session, **overrides: Any) -> Case:
     return row
 
 
+def plate_less_case(session: Session, **frame_overrides: Any) -> Case:
+    """A case the machine could not read: waiting in needs_plate, opened as the recognition job
+    opens one, with a low-score detector box to offer the officer."""
+    from etle.cases.manual_read import open_without_plate
+
+    cam = frame_overrides.pop("camera", None) or camera(session)
+    src = frame_overrides.pop("frame", None) or frame(session, cam, **frame_overrides)
+    return open_without_plate(
+        session,
+        frame=src,
+        violation_code=src.violation_code or "red_light",
+        reads=[],
+        weak_boxes=[((100, 100, 300, 160), 0.08)],
+        extra_flags=[],
+        actor="test",
+    )
+
+
 def officer(
     session: Session, username: str | None = None, role: Role = Role.REVIEWER, **overrides: Any
 ) -> Officer:
@@ -163,7 +181,8 @@ def confirmed_notice(session: Session, store: Any, settings: Any, **owner_overri
     holder = owner(session, **owner_overrides)
     vehicle(session, plate=plate, owner=holder)
     cam = camera(session, road="Jl. M.H. Thamrin")
-    src = frame(session, cam, sha256=digest, size_bytes=len(data))
+    # Read already (its plate read is below): no recognition job is due for it.
+    src = frame(session, cam, sha256=digest, size_bytes=len(data), status=FrameStatus.READ)
     read = plate_read(session, src, text=plate, box=[795, 692, 1125, 805])
     row = case(
         session,

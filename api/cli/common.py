@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.runtime import Runtime, build_runtime
 from api.settings import AppSettings, load_app_settings
+from etle.frames.accounting import Failure
 
 out = Console()
 err = Console(stderr=True)
@@ -54,3 +55,16 @@ def progress(*, quiet: bool = False) -> Progress:
         disable=quiet,
         transient=True,
     )
+
+
+def report_failures(failures: list[Failure]) -> None:
+    """One line per cause on stderr, and exit 1, when frames could not be read."""
+    if not failures:
+        return
+    for failure in failures:
+        err.print(f"[red]error:[/red] {failure.describe()}", highlight=False)
+    err.print(
+        "fix the cause, then `etle frames retry --failed` (failed frames are also retried "
+        "by themselves); `etle frames account` shows where every frame is"
+    )
+    raise typer.Exit(1)

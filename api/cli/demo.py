@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import JsonFlag, out, print_json, progress, runtime
+from api.cli.common import JsonFlag, out, print_json, progress, report_failures, runtime
 from api.demo import SAMPLES, DemoSummary, run_demo
 
 
@@ -28,7 +28,8 @@ def demo(
 
     Uses an SQLite database, an SQLite queue and folders inside DATA_DIR, whatever ETLE_* says,
     and needs the plate models (ETLE_MODELS_DIR, or internet for the libraries' hubs).
-    Running it again on the same folder adds nothing twice.
+    Running it again on the same folder adds nothing twice. Exits with status 1, naming the
+    cause, when frames could not be read (fix it, then `etle frames retry --failed`).
     """
     with (
         progress(quiet=json) as bar,
@@ -44,6 +45,7 @@ def demo(
         print_json(summary.as_dict())
     else:
         _print(summary)
+    report_failures(summary.failures)
 
 
 def _print(s: DemoSummary) -> None:

@@ -14,6 +14,7 @@ from api.cli import (
     db,
     demo,
     evidence,
+    frames,
     ingest,
     jurisdictions,
     notices,
@@ -23,6 +24,7 @@ from api.cli import (
     registry,
     review,
     serve,
+    training,
     violations,
     worker,
 )
@@ -46,6 +48,8 @@ app.add_typer(cases.app, name="cases")
 app.add_typer(audit.app, name="audit")
 app.add_typer(cameras.app, name="cameras")
 app.add_typer(ingest.app, name="ingest")
+app.add_typer(frames.app, name="frames")
+app.add_typer(training.app, name="training")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(portal.app, name="portal")
 app.command("demo")(demo.demo)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated
 
@@ -10,10 +11,13 @@ import typer
 from huey.consumer import Consumer
 from prometheus_client import start_http_server
 
-from api.cli.common import DataDir, JsonFlag, err, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, out, print_json, report_failures, runtime
 from api.logs import configure_logging
 from api.runtime import Runtime
 from camera_ingest.jobs import sweep_frames
+from etle.clock import utcnow
+from etle.db import session_scope
+from etle.frames.accounting import failures
 from notices.jobs import sweep_deliveries
 
 log = logging.getLogger(__name__)
@@ -48,7 +52,8 @@ def worker(
     """Run background jobs: plate recognition and notice dispatch.
 
     Start one per core, on as many machines as needed, against the same database and queue
-    (ETLE_DATABASE_URL, ETLE_QUEUE_URL, ETLE_QUEUE_NAME). On start and every minute the worker
+    (ETLE_DATABASE_URL, ETLE_QUEUE_URL, ETLE_QUEUE_NAME). With `--burst` it exits with status 1,
+    naming the cause, when frames could not be read. On start and every minute the worker
     also re-queues frames and deliveries whose job was lost (a worker killed mid-job, a crash
     after commit). Ctrl-C (SIGINT) finishes the jobs in hand, then stops; SIGTERM stops at once
     and puts the jobs in hand back on the queue.
@@ -58,13 +63,22 @@ def worker(
             configure_logging(rt.settings.log_format)
         rt.dispatch.journal.prune()
         if burst:
-            started = time.perf_counter()
+            started, since = time.perf_counter(), utcnow()
             ran = _burst(rt)
             elapsed = time.perf_counter() - started
+            with session_scope(rt.sessions) as session:
+                failed = failures(session, rejected_since=since)
             if json:
-                print_json({"jobs": ran, "seconds": round(elapsed, 2)})
+                print_json(
+                    {
+                        "jobs": ran,
+                        "seconds": round(elapsed, 2),
+                        "failures": [asdict(f) for f in failed],
+                    }
+                )
             else:
                 out.print(f"ran {ran} jobs in {elapsed:.1f} s; queue empty")
+            report_failures(failed)
             return
         if metrics_port is not None:
             start_http_server(metrics_port, addr="127.0.0.1")

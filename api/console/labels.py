@@ -11,6 +11,9 @@ FLAGS = {
     "lookalike_candidates": ("Ada plat mirip terdaftar", "look-alike plates registered"),
     "clock_skew": ("Jam kamera menyimpang", "camera clock skewed"),
     "multiple_plates": ("Lebih dari satu plat", "several plates in frame"),
+    "no_plate_found": ("Plat tidak ditemukan mesin", "no plate found: mark it"),
+    "plate_unreadable": ("Plat tidak terbaca mesin", "plate found but not read: key it"),
+    "duplicate_image": ("Foto sama dari kamera lain", "same image sent by another camera"),
 }
 VEHICLE_CLASSES = {
     "passenger_car": "Mobil penumpang",
@@ -24,10 +27,14 @@ REJECT_REASONS = {
     "emergency_vehicle": ("Kendaraan darurat", "emergency vehicle"),
     "duplicate": ("Duplikat", "duplicate"),
     "suspected_cloned_plate": ("Dugaan plat kloning", "suspected cloned plate"),
+    "no_vehicle": ("Tidak ada kendaraan", "no vehicle"),
+    "plate_not_visible": ("Plat tidak terlihat", "plate not visible"),
+    "plate_covered": ("Plat ditutup / dilepas", "plate covered or removed"),
     "other": ("Lainnya (tulis alasan)", "other, with a text"),
 }
 STATUSES = {
     "captured": "tertangkap",
+    "needs_plate": "menunggu pembacaan plat",
     "pending_review": "menunggu tinjauan",
     "pending_second_review": "menunggu konfirmasi kedua",
     "escalated": "dieskalasi",
@@ -43,6 +50,7 @@ STATUSES = {
     "void": "dibatalkan",
 }
 STAGES = {
+    "plate": "Plat belum terbaca: tandai dan ketik",
     "first": "Tinjauan pertama",
     "second": "Konfirmasi kedua (plat dikoreksi petugas lain)",
     "escalation": "Eskalasi ke supervisor",

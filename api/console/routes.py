@@ -71,6 +71,7 @@ ACTION_WORDS = {
     "correct": "dikoreksi, menunggu konfirmasi kedua",
     "reject": "ditolak",
     "escalate": "dieskalasi ke supervisor",
+    "key": "platnya diketik, menunggu konfirmasi kedua",
 }
 
 
@@ -253,7 +254,7 @@ def _case_page(
             "case": file,
             "error": error,
             "last": last,
-            "reasons": [(r.value, *labels.REJECT_REASONS[r.value]) for r in RejectReason],
+            "reasons": [(r, *labels.REJECT_REASONS[r]) for r in file.reject_reasons],
             "lease_seconds": max(0, int((file.lease_expires_at - utcnow()).total_seconds()))
             if file.lease_expires_at
             else 0,
@@ -290,6 +291,7 @@ def decision(
     plate: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=32)] = "",
     text: Annotated[str, Form(max_length=500)] = "",
+    box: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     officer = current.officer
     try:
@@ -298,6 +300,7 @@ def decision(
             plate=plate or None,
             reason=RejectReason(reason) if reason else None,
             text=text or None,
+            box=[int(v) for v in box.split(",")] if box else None,
         )
     except ValueError:
         chosen = None

@@ -26,6 +26,7 @@ class CameraHealthOut(BaseModel):
     frames_last_hour: int
     skewed_last_hour: int
     latest_skew_seconds: float | None
+    reused_sequences_last_hour: int
     problems: list[str]
 
 

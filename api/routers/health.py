@@ -1,9 +1,11 @@
 """Liveness and readiness for load balancers and orchestrators.
 
 `/healthz` says the process answers (restart it if not). `/readyz` says whether it should be
-sent work: the database and the queue answer, the data directory has room for evidence, and
-the recognition models a worker needs are in place. Each check is named in the answer, so an
-operator sees which one failed; any failure answers 503 with Retry-After.
+sent work: the database and the queue answer, the data directory has room for evidence, the
+recognition models a worker needs are in place, and no frame waits on a configuration problem
+(a model file a worker could not load: the frames are retried once it is fixed). Each check is
+named in the answer, so an operator sees which one failed; any failure answers 503 with
+Retry-After.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sqlalchemy import text
 
 from api.deps import AppRuntime
 from camera_ingest.recognition.loading import missing_model_files
+from etle.frames.accounting import failures
+from etle.frames.models import FailureCause
 
 router = APIRouter(tags=["health"])
 
@@ -55,12 +59,30 @@ def _models(runtime: AppRuntime) -> str:
     return "ok"
 
 
-CHECKS = {"database": _database, "queue": _queue, "disk": _disk, "models": _models}
+def _recognition(runtime: AppRuntime) -> str:
+    with runtime.sessions() as session:
+        stuck = [f for f in failures(session) if f.cause == FailureCause.CONFIGURATION]
+    if stuck:
+        raise ConfigProblem(stuck[0].describe())
+    return "ok"
+
+
+class ConfigProblem(Exception):
+    """A configuration problem the workers met; its text is safe to show (no personal data)."""
+
+
+CHECKS = {
+    "database": _database,
+    "queue": _queue,
+    "disk": _disk,
+    "models": _models,
+    "recognition": _recognition,
+}
 
 
 @router.get(
     "/readyz",
-    summary="Readiness: database, queue, disk space and model files",
+    summary="Readiness: database, queue, disk space, model files, recognition failures",
     responses={
         200: {"description": "Ready: every check is `ok`."},
         503: {"description": "Not ready: the failed checks say why."},
@@ -73,7 +95,7 @@ def readyz(runtime: AppRuntime) -> Any:
             checks[name] = check(runtime)
         except Exception as exc:  # every failure is an answer here, never a 500
             checks[name] = f"failed: {type(exc).__name__}" + (
-                f": {exc}" if isinstance(exc, OSError) else ""
+                f": {exc}" if isinstance(exc, OSError | ConfigProblem) else ""
             )
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ready" if ready else "not_ready", **checks}

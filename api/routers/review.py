@@ -46,10 +46,19 @@ class ClaimedCase(BaseModel):
 
 class DecisionIn(BaseModel):
     action: ReviewAction
-    plate: str | None = Field(default=None, max_length=20, description="correct: the new plate")
+    plate: str | None = Field(
+        default=None, max_length=20, description="correct: the new plate; key: the plate read"
+    )
     reason: RejectReason | None = Field(default=None, description="reject: the reason code")
     text: str | None = Field(
         default=None, max_length=500, description='reject "other": required; escalate: a note'
+    )
+    box: list[Annotated[int, Field(ge=0, le=100_000)]] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="key: the plate's box [x1, y1, x2, y2] in the evidence frame's pixels "
+        "(start from `case.box_candidates`)",
     )
 
 
@@ -96,7 +105,7 @@ def claim_next(
 
 @router.post(
     "/{case_id}/decision",
-    summary="Decide the case you hold: confirm, correct, reject or escalate",
+    summary="Decide the case you hold: confirm, correct, reject, escalate, or key its plate",
     response_model=DecisionOut,
     responses=ERRORS,
 )
@@ -107,7 +116,9 @@ def decision(
         session,
         case_id=case_id,
         officer=officer,
-        decision=Decision(body.action, plate=body.plate, reason=body.reason, text=body.text),
+        decision=Decision(
+            body.action, plate=body.plate, reason=body.reason, text=body.text, box=body.box
+        ),
         settings=rt.settings,
     )
     return DecisionOut(

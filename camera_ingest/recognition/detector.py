@@ -33,16 +33,20 @@ class Detection:
 class PlateDetector(Protocol):
     name: str
 
-    def detect(self, image: Image) -> list[Detection]: ...
+    def detect(self, image: Image, *, min_score: float | None = None) -> list[Detection]: ...
 
 
 class BoxModel(Protocol):
     """One network over one image, once per view. A view transforms the pixels the network sees
-    without moving them (`views.py`); boxes are in pixels of `image`."""
+    without moving them (`views.py`); boxes are in pixels of `image`. `min_score` lowers the
+    model's own threshold (the low-score boxes offered to an officer when no plate was found);
+    a model that cannot change it keeps its own."""
 
     name: str
 
-    def boxes(self, image: Image, views: Sequence[str]) -> list[Detection]: ...
+    def boxes(
+        self, image: Image, views: Sequence[str], *, min_score: float | None = None
+    ) -> list[Detection]: ...
 
 
 class MultiPassDetector:
@@ -65,12 +69,12 @@ class MultiPassDetector:
         self.tile_overlap = tile_overlap
         self.nms_iou = nms_iou
 
-    def detect(self, image: Image) -> list[Detection]:
+    def detect(self, image: Image, *, min_score: float | None = None) -> list[Detection]:
         found: list[Detection] = []
         height, width = image.shape[:2]
         for x1, y1, x2, y2 in [(0, 0, width, height), *tile_grid(width, height, self.tiles)]:
             part = image if x2 - x1 == width and y2 - y1 == height else image[y1:y2, x1:x2]
-            for d in self.model.boxes(np.ascontiguousarray(part), self.views):
+            for d in self.model.boxes(np.ascontiguousarray(part), self.views, min_score=min_score):
                 box = (d.box[0] + x1, d.box[1] + y1, d.box[2] + x1, d.box[3] + y1)
                 # A box at a tile's inner border may be half a plate; tiles overlap, so the
                 # whole plate lies inside a neighbouring tile (or the full-frame pass).

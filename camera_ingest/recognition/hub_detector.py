@@ -51,7 +51,11 @@ class HubBoxModel:
         self.name = local.stem if local.suffix == ".onnx" else model
         self.nms_iou = nms_iou
 
-    def boxes(self, image: Image, views: Sequence[str]) -> list[Detection]:
+    def boxes(
+        self, image: Image, views: Sequence[str], *, min_score: float | None = None
+    ) -> list[Detection]:
+        # The hub detector's threshold is fixed when it is created: `min_score` cannot lower
+        # it, so no low-score boxes come from this model.
         found: list[Detection] = []
         for view in views:
             found += detections_from_hub(self._detector.predict(VIEWS[view](image)))

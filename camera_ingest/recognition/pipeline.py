@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from camera_ingest.recognition.decode import Candidate, GrammarDecoder, Reading
-from camera_ingest.recognition.detector import Box, Detection, PlateDetector
+from camera_ingest.recognition.detector import Box, Detection, PlateDetector, iou
 from camera_ingest.recognition.framing import Frame, Image, decode_frame, frame_from_image
 from camera_ingest.recognition.policy import DecisionPolicy
 from camera_ingest.recognition.reader import PlateReader
@@ -42,6 +42,10 @@ SHIFTS = (0.4,)
 # Narrower than this in the working image, a plate is cropped from the full-size frame.
 MIN_PLATE_WIDTH = 48
 MIN_BOX = (8, 4)  # smaller boxes are noise, not plates
+# When no plate could be read, the detector runs once more down to this score: its boxes are
+# offered to the officer who marks the plate by hand (etle.cases.manual_read), best first.
+WEAK_SCORE = 0.02
+MAX_WEAK_BOXES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,9 @@ class FrameResult:
     height: int
     ms: float
     plates: list[PlateResult] = field(default_factory=list)
+    # Only when no plate could be read: boxes the detector scored too low to read (original
+    # frame pixels, score), for the officer who marks the plate by hand.
+    weak_boxes: list[tuple[tuple[int, int, int, int], float]] = field(default_factory=list)
 
 
 class FrameRecognizer(Protocol):
@@ -162,8 +169,28 @@ class Recognizer:
                     at_frame_edge=at_edge,
                 )
             )
+        weak = [] if box_hints else self._weak_boxes(frame, plates)
         elapsed = (time.perf_counter() - started) * 1000
-        return FrameResult(frame.width, frame.height, round(elapsed, 1), plates)
+        return FrameResult(frame.width, frame.height, round(elapsed, 1), plates, weak)
+
+    def _weak_boxes(
+        self, frame: Frame, plates: list[PlateResult]
+    ) -> list[tuple[tuple[int, int, int, int], float]]:
+        """The detector's low-score boxes of a frame where no plate could be read (a second
+        pass, paid only on such frames), apart from the boxes already read."""
+        if any(p.decision != ReadDecision.UNREADABLE for p in plates):
+            return []
+        out: list[tuple[tuple[int, int, int, int], float]] = []
+        for d in self.detector.detect(frame.image, min_score=WEAK_SCORE):
+            box = clip_box(frame.to_original(d.box), frame.width, frame.height)
+            if any(iou(box, p.box) >= 0.3 for p in plates) or any(
+                iou(box, b) >= 0.3 for b, _ in out
+            ):
+                continue
+            out.append((box, round(d.score, 4)))
+            if len(out) == MAX_WEAK_BOXES:
+                break
+        return out
 
     def _crops(self, frame: Frame, box: Box) -> list[Image]:
         image, scaled = self._source(frame, box)

@@ -41,19 +41,23 @@ class YoloV5BoxModel:
         self.nms_iou = nms_iou
         self.fast_shrink = fast_shrink
 
-    def boxes(self, image: Image, views: Sequence[str]) -> list[Detection]:
+    def boxes(
+        self, image: Image, views: Sequence[str], *, min_score: float | None = None
+    ) -> list[Detection]:
         resized, scale, pad = fit(image, self.input_size, fast_shrink=self.fast_shrink)
+        threshold = self.score_threshold if min_score is None else min_score
         found: list[Detection] = []
         for view in views:
-            found += self._run(to_tensor(VIEWS[view](resized), self.input_size, pad), scale, pad)
+            tensor = to_tensor(VIEWS[view](resized), self.input_size, pad)
+            found += self._run(tensor, scale, pad, threshold)
         return non_max_suppression(found, self.nms_iou)
 
     def _run(
-        self, tensor: npt.NDArray[np.float32], scale: float, pad: tuple[int, int]
+        self, tensor: npt.NDArray[np.float32], scale: float, pad: tuple[int, int], threshold: float
     ) -> list[Detection]:
         rows = self._session.run(None, {self._input_name: tensor})[0][0]
         scores = rows[:, 4] * rows[:, 13:15].max(axis=1)
-        rows, scores = rows[scores >= self.score_threshold], scores[scores >= self.score_threshold]
+        rows, scores = rows[scores >= threshold], scores[scores >= threshold]
         # Hundreds of anchors fire around one plate: suppress in numpy before making objects.
         centre, size = rows[:, 0:2], rows[:, 2:4]
         corners = np.hstack([centre - size / 2, centre + size / 2])

@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 from etle.cameras.models import Camera
 from etle.cases.config import ReviewSettings
 from etle.cases.eligibility import Stage, latest_hand_over, stage_of
-from etle.cases.models import Case, CaseFrame, RejectReason, ReviewAction, ReviewDecision
+from etle.cases.manual_read import KEYED_MODEL, box_candidates
+from etle.cases.models import (
+    NO_PLATE,
+    Case,
+    CaseFrame,
+    RejectReason,
+    ReviewAction,
+    ReviewDecision,
+)
 from etle.clock import format_local, utcnow
 from etle.errors import ValidationFailed
 from etle.frames.models import Frame, PlateRead
@@ -33,6 +41,25 @@ from etle.registry.models import Vehicle
 from etle.violations.models import ViolationType
 
 EARLIER_LIMIT = 10
+R = RejectReason
+# The reasons that fit a case with a plate, and one whose plate no machine could read.
+REASONS_WITH_PLATE = [
+    R.UNREADABLE,
+    R.NO_VIOLATION,
+    R.EMERGENCY_VEHICLE,
+    R.DUPLICATE,
+    R.SUSPECTED_CLONED_PLATE,
+    R.OTHER,
+]
+REASONS_WITHOUT_PLATE = [
+    R.NO_VEHICLE,
+    R.PLATE_NOT_VISIBLE,
+    R.PLATE_COVERED,
+    R.NO_VIOLATION,
+    R.EMERGENCY_VEHICLE,
+    R.DUPLICATE,
+    R.OTHER,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +85,7 @@ class ReadView:
     box: list[int]
     # Each character with the reader's probability for it (None where the reader gave none).
     slots: list[tuple[str, float | None]] = field(default_factory=list)
+    keyed: bool = False  # an officer marked and keyed it (no machine confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +163,8 @@ class CaseFile:
     hand_over: HandOver | None
     actions: list[str]
     reject_reasons: list[str] = field(default_factory=lambda: [r.value for r in RejectReason])
+    # A case that needs a plate: boxes to start from ({box, source, score[, text]}), best first.
+    box_candidates: list[dict[str, Any]] = field(default_factory=list)
 
 
 def display_plate(plate: str) -> str:
@@ -160,8 +190,11 @@ def service_level(
     )
 
 
-def actions_for(officer: Officer, stage: Stage) -> list[str]:
-    actions = [ReviewAction.CONFIRM, ReviewAction.CORRECT, ReviewAction.REJECT]
+def actions_for(officer: Officer, stage: Stage, *, has_plate: bool = True) -> list[str]:
+    if has_plate:
+        actions = [ReviewAction.CONFIRM, ReviewAction.CORRECT, ReviewAction.REJECT]
+    else:
+        actions = [ReviewAction.KEY, ReviewAction.REJECT]
     if stage is not Stage.ESCALATION:
         actions.append(ReviewAction.ESCALATE)
     if not allows(officer, Permission.REVIEW):
@@ -187,6 +220,7 @@ def build_case_file(
         select(func.count()).select_from(CaseFrame).where(CaseFrame.case_id == case.id)
     )
     handed = latest_hand_over(session, case) if stage is not Stage.FIRST else None
+    has_plate = case.plate != NO_PLATE
     return CaseFile(
         case_id=case.id,
         status=case.status,
@@ -224,12 +258,17 @@ def build_case_file(
         service_level=service_level(case.first_captured_at, settings, camera.timezone, now),
         lease_expires_at=case.lease_expires_at,
         hand_over=_hand_over_view(session, handed) if handed else None,
-        actions=actions_for(officer, stage),
+        actions=actions_for(officer, stage, has_plate=has_plate),
+        reject_reasons=[r.value for r in REASONS_WITH_PLATE if has_plate]
+        + [r.value for r in REASONS_WITHOUT_PLATE if not has_plate],
+        box_candidates=[] if has_plate else box_candidates(case),
     )
 
 
 def earlier_cases(session: Session, case: Case, zone: str) -> list[EarlierCase]:
     """The vehicle's other cases (same registered vehicle, or same plate), newest first."""
+    if case.plate == NO_PLATE and case.vehicle_id is None:
+        return []  # no plate yet: cases without one are not the same vehicle
     same = Case.plate == case.plate
     if case.vehicle_id is not None:
         same = or_(same, Case.vehicle_id == case.vehicle_id)
@@ -267,6 +306,7 @@ def _read_view(read: PlateRead) -> ReadView:
             (ch, read.slot_confidence[i] if i < len(read.slot_confidence) else None)
             for i, ch in enumerate(read.text)
         ],
+        keyed=read.model == KEYED_MODEL,
     )
 
 

@@ -131,6 +131,8 @@ def flag_clones(
     ).all()
     flagged: list[int] = []
     for case, read_id in cases:
+        if read_id is None:  # never: the query asked for these reads (a frame without a read)
+            continue
         pairs = sightings if read_id == read.id else [by_read[read_id]]
         for sighting in pairs:
             detail = {

@@ -34,6 +34,7 @@ from etle.officers.access import Permission, require
 from etle.officers.models import Officer
 
 QUEUE_STATUSES = (
+    CaseStatus.NEEDS_PLATE,
     CaseStatus.PENDING_REVIEW,
     CaseStatus.PENDING_SECOND_REVIEW,
     CaseStatus.ESCALATED,

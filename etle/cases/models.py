@@ -13,8 +13,11 @@ from etle.db import Base, BigId, JsonDoc, UTCDateTime
 
 class CaseStatus(StrEnum):
     CAPTURED = "captured"
+    # No plate was found or none could be read: an officer marks and keys it, or rejects.
+    NEEDS_PLATE = "needs_plate"
     PENDING_REVIEW = "pending_review"
-    PENDING_SECOND_REVIEW = "pending_second_review"  # a corrected plate awaits a second officer
+    # A corrected or keyed plate awaits a second officer.
+    PENDING_SECOND_REVIEW = "pending_second_review"
     ESCALATED = "escalated"  # handed to a supervisor
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
@@ -37,6 +40,9 @@ class CaseFlag(StrEnum):
     LOOKALIKE_CANDIDATES = "lookalike_candidates"
     CLOCK_SKEW = "clock_skew"  # camera clock far from ours: check the time
     MULTIPLE_PLATES = "multiple_plates"  # no plate box from the camera, several plates seen
+    NO_PLATE_FOUND = "no_plate_found"  # the detector found no plate: an officer marks it
+    PLATE_UNREADABLE = "plate_unreadable"  # a plate was found but could not be read
+    DUPLICATE_IMAGE = "duplicate_image"  # another camera sent these very bytes before
 
 
 class Case(Base):
@@ -44,7 +50,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     status: Mapped[CaseStatus] = mapped_column(String(32), index=True)
-    plate: Mapped[str] = mapped_column(String(16), index=True)  # canonical, as read/corrected
+    # Canonical, as read, corrected or keyed; NO_PLATE ("") while the case needs a plate.
+    plate: Mapped[str] = mapped_column(String(16), index=True)
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), index=True)
     violation_code: Mapped[str] = mapped_column(ForeignKey("violation_types.code"))
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"), index=True)
@@ -78,8 +85,14 @@ class Case(Base):
     __table_args__ = (Index("ix_cases_queue", "status", "first_captured_at"),)
 
 
+# The plate of a case opened without one (needs_plate), until an officer keys it.
+NO_PLATE = ""
+
+
 class CaseFrame(Base):
-    """Every frame that belongs to a case; a frame joins at most one case per plate read."""
+    """Every frame that belongs to a case; a frame joins at most one case per plate read.
+    A frame whose plate could not be read belongs to its case without a read until an officer
+    keys one."""
 
     __tablename__ = "case_frames"
     __table_args__ = (UniqueConstraint("plate_read_id"),)
@@ -87,7 +100,7 @@ class CaseFrame(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     frame_id: Mapped[int] = mapped_column(ForeignKey("frames.id"), index=True)
-    plate_read_id: Mapped[int] = mapped_column(ForeignKey("plate_reads.id"))
+    plate_read_id: Mapped[int | None] = mapped_column(ForeignKey("plate_reads.id"))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -96,6 +109,7 @@ class ReviewAction(StrEnum):
     CORRECT = "correct"
     REJECT = "reject"
     ESCALATE = "escalate"
+    KEY = "key"  # a case that needs a plate: the officer marks the plate's box and keys it
 
 
 class RejectReason(StrEnum):
@@ -104,6 +118,11 @@ class RejectReason(StrEnum):
     EMERGENCY_VEHICLE = "emergency_vehicle"
     DUPLICATE = "duplicate"
     SUSPECTED_CLONED_PLATE = "suspected_cloned_plate"
+    # A case that needs a plate: why no plate can be keyed.
+    NO_VEHICLE = "no_vehicle"
+    PLATE_NOT_VISIBLE = "plate_not_visible"
+    # Covered or removed: itself the invalid_plate violation where the camera may report it.
+    PLATE_COVERED = "plate_covered"
     OTHER = "other"  # needs a text
 
 

@@ -1,4 +1,4 @@
-"""Officer decisions on a case: confirm, correct, reject, escalate.
+"""Officer decisions on a case: confirm, correct, reject, escalate, and key a plate.
 
 * **Confirm** issues the notice in the same transaction (notice row and one delivery row per
   channel); the dispatch jobs follow once it commits (notices.jobs.enqueue_on_commit queues one
@@ -9,6 +9,8 @@
   to review and on to a new second confirmation, both steps in the trail) or reject.
 * **Reject** needs a reason code; "other" needs a text.
 * **Escalate** hands the case to a supervisor.
+* **Key** marks and keys the plate of a case the machine could not read
+  (etle.cases.manual_read): a proposal, like a correction, that a second officer confirms.
 
 Every decision is a `ReviewDecision` row and a `review.decision` audit event, besides the
 status transitions it causes. `decide` is the entry point for officers (lease checked);
@@ -18,17 +20,20 @@ conflict-of-interest rules themselves so no caller can skip them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from etle.audit.chain import record
 from etle.cameras.models import Camera
+from etle.cases.decisions import audit_decision, clean_text, decision_row, display
 from etle.cases.eligibility import Stage, check_may_decide
 from etle.cases.lease import end_lease, held_case
+from etle.cases.manual_read import key_plate
 from etle.cases.matching import match_plate
 from etle.cases.models import (
+    NO_PLATE,
     Case,
     CaseFlag,
     CaseStatus,
@@ -37,27 +42,29 @@ from etle.cases.models import (
     ReviewDecision,
 )
 from etle.cases.transitions import transition
-from etle.clock import local, utcnow
+from etle.clock import local
 from etle.config import Settings
 from etle.errors import Conflict, ValidationFailed
 from etle.jurisdictions.service import deadlines_for
 from etle.notices.models import Notice
 from etle.notices.service import issue_notice
 from etle.officers.models import Officer
-from etle.plates import format_plate, normalise_plate
+from etle.plates import normalise_plate
 from etle.registry.lookup import registry_for
 
 # Flags about the plate as read; a corrected plate is matched afresh.
 _READ_FLAGS = {CaseFlag.PLATE_NOT_REGISTERED.value, CaseFlag.LOOKALIKE_CANDIDATES.value}
-_VERDICT_TEXT_LIMIT = 500
+# A plate covered or removed is itself this violation, where the camera may report it.
+INVALID_PLATE = "invalid_plate"
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     action: ReviewAction
-    plate: str | None = None  # correct: the plate as the officer reads it
+    plate: str | None = None  # correct, key: the plate as the officer reads it
     reason: RejectReason | None = None  # reject
     text: str | None = None  # reject "other" (required); escalate: a note (optional)
+    box: Sequence[int] | None = None  # key: the plate's box [x1, y1, x2, y2] on the frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,15 @@ def decide(
             )
         case ReviewAction.ESCALATE:
             row = escalate(session, case=case, officer=officer, note=decision.text)
+        case ReviewAction.KEY:
+            row = key_plate(
+                session,
+                case=case,
+                officer=officer,
+                plate=decision.plate or "",
+                box=decision.box,
+                settings=settings,
+            )
     row.claimed_at = claimed_at
     if now is not None:
         row.decided_at = now
@@ -121,12 +137,13 @@ def confirm_with_decision(
     settings: Settings,
 ) -> tuple[ReviewDecision, Notice]:
     check_may_decide(session, case, officer)
+    _require_plate(case)
     if case.owner_id is None:
         raise Conflict(
-            f"plate {_display(case.plate)} is not registered: correct it to a registered plate "
+            f"plate {display(case.plate)} is not registered: correct it to a registered plate "
             "or reject the case"
         )
-    row = _decision(session, case, officer, ReviewAction.CONFIRM)
+    row = decision_row(session, case, officer, ReviewAction.CONFIRM)
     transition(session, case, CaseStatus.CONFIRMED, actor=officer.actor)
     notice = issue_notice(
         session,
@@ -135,7 +152,7 @@ def confirm_with_decision(
         zone=settings.timezone,
         actor=officer.actor,
     )
-    _audit(session, row, case, officer, notice=notice)
+    audit_decision(session, row, case, officer, notice=notice)
     return row, notice
 
 
@@ -143,15 +160,16 @@ def correct(
     session: Session, *, case: Case, officer: Officer, plate: str, settings: Settings
 ) -> ReviewDecision:
     stage = check_may_decide(session, case, officer)
+    _require_plate(case)
     new_plate = normalise_plate(plate)
     if new_plate == case.plate:
-        raise ValidationFailed(f"{_display(new_plate)} is already the case's plate: confirm it")
+        raise ValidationFailed(f"{display(new_plate)} is already the case's plate: confirm it")
     registry = registry_for(session, settings)
     found = registry.find(new_plate)
     if found is None:
-        raise ValidationFailed(f"{_display(new_plate)} is not in the vehicle registry")
+        raise ValidationFailed(f"{display(new_plate)} is not in the vehicle registry")
     before = case.plate
-    row = _decision(session, case, officer, ReviewAction.CORRECT, corrected_plate=new_plate)
+    row = decision_row(session, case, officer, ReviewAction.CORRECT, corrected_plate=new_plate)
     if stage is not Stage.FIRST:
         # A second officer (or a supervisor) disagreeing with the case as it stands: it goes
         # back to review and straight on to a new second confirmation, both steps recorded.
@@ -179,7 +197,7 @@ def correct(
         reason="plate corrected",
         details={"plate_before": before, "plate": new_plate},
     )
-    _audit(session, row, case, officer)
+    audit_decision(session, row, case, officer)
     return row
 
 
@@ -197,14 +215,23 @@ def reject(
     except ValueError as exc:
         choices = ", ".join(r.value for r in RejectReason)
         raise ValidationFailed(f"unknown reason {reason_code!r}; one of {choices}") from exc
-    text = _clean_text(reason_text)
+    text = clean_text(reason_text)
     if reason is RejectReason.OTHER and not text:
         raise ValidationFailed('a rejection for reason "other" needs a text')
-    row = _decision(
+    row = decision_row(
         session, case, officer, ReviewAction.REJECT, reason_code=reason.value, reason_text=text
     )
+    extra: dict[str, object] = {}
+    if reason is RejectReason.PLATE_COVERED and case.violation_code != INVALID_PLATE:
+        camera = session.get_one(Camera, case.camera_id)
+        if INVALID_PLATE in camera.violation_codes:
+            # No notice can reach a vehicle without a plate, but the record shows what was
+            # seen: the invalid_plate violation, counted as such.
+            extra = {"violation_before": case.violation_code, "violation": INVALID_PLATE}
+            case.violation_code = INVALID_PLATE
+            session.flush()
     transition(session, case, CaseStatus.REJECTED, actor=officer.actor, reason=reason.value)
-    _audit(session, row, case, officer)
+    audit_decision(session, row, case, officer, extra=extra)
     return row
 
 
@@ -214,8 +241,8 @@ def escalate(
     stage = check_may_decide(session, case, officer)
     if stage is Stage.ESCALATION:
         raise Conflict(f"case {case.id} is already with a supervisor")
-    text = _clean_text(note)
-    row = _decision(session, case, officer, ReviewAction.ESCALATE, reason_text=text)
+    text = clean_text(note)
+    row = decision_row(session, case, officer, ReviewAction.ESCALATE, reason_text=text)
     if stage is Stage.SECOND:
         transition(
             session,
@@ -225,74 +252,13 @@ def escalate(
             reason="correction escalated",
         )
     transition(session, case, CaseStatus.ESCALATED, actor=officer.actor, reason=text or "escalated")
-    _audit(session, row, case, officer)
+    audit_decision(session, row, case, officer)
     return row
 
 
-def _decision(
-    session: Session,
-    case: Case,
-    officer: Officer,
-    action: ReviewAction,
-    **values: str | None,
-) -> ReviewDecision:
-    row = ReviewDecision(
-        case_id=case.id,
-        officer_id=officer.id,
-        action=action,
-        from_status=case.status,
-        plate_before=case.plate,
-        decided_at=utcnow(),
-        **values,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def _audit(
-    session: Session,
-    row: ReviewDecision,
-    case: Case,
-    officer: Officer,
-    *,
-    notice: Notice | None = None,
-) -> None:
-    after: dict[str, object] = {
-        "decision_id": row.id,
-        "action": row.action,
-        "from_status": row.from_status,
-        "status": case.status,
-        "plate_before": row.plate_before,
-        "plate": case.plate,
-    }
-    if row.reason_code:
-        after["reason"] = row.reason_code
-    if row.reason_text:
-        after["text"] = row.reason_text
-    if notice is not None:
-        after["notice_number"] = notice.notice_number
-    record(
-        session,
-        actor=officer.actor,
-        action="review.decision",
-        entity_type="case",
-        entity_id=case.id,
-        after=after,
-    )
-
-
-def _clean_text(text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = " ".join(text.split())
-    if len(text) > _VERDICT_TEXT_LIMIT:
-        raise ValidationFailed(f"the text has at most {_VERDICT_TEXT_LIMIT} characters")
-    return text or None
-
-
-def _display(plate: str) -> str:
-    try:
-        return format_plate(plate)
-    except ValidationFailed:
-        return plate
+def _require_plate(case: Case) -> None:
+    if case.plate == NO_PLATE:
+        raise Conflict(
+            f"case {case.id} has no plate yet: mark and key it, or reject the case",
+            detail={"case_id": case.id, "status": case.status},
+        )

@@ -99,11 +99,20 @@ def open_or_join(
         flag_details={flag.value: [jsonable(d)] for flag, d in match.details.items()} or None,
         match_candidates=match.candidates,
     )
+    open_case(session, case, frame, read_id=read.id, actor=actor)
+    transition(session, case, CaseStatus.PENDING_REVIEW, actor=actor)
+    return case, True
+
+
+def open_case(
+    session: Session, case: Case, frame: Frame, *, read_id: int | None, actor: str
+) -> None:
+    """Store a new case (status captured) with its first frame, and audit its opening."""
     session.add(case)
     session.flush()
     session.add(
         CaseFrame(
-            case_id=case.id, frame_id=frame.id, plate_read_id=read.id, captured_at=frame.captured_at
+            case_id=case.id, frame_id=frame.id, plate_read_id=read_id, captured_at=frame.captured_at
         )
     )
     record(
@@ -114,13 +123,11 @@ def open_or_join(
         entity_id=case.id,
         after={
             "status": CaseStatus.CAPTURED.value,
-            "plate": case.plate,
+            "plate": case.plate or None,
             "camera_id": case.camera_id,
-            "violation_code": violation_code,
+            "violation_code": case.violation_code,
             "frame_id": frame.id,
             "evidence_sha256": frame.sha256,
             "flags": case.flags,
         },
     )
-    transition(session, case, CaseStatus.PENDING_REVIEW, actor=actor)
-    return case, True

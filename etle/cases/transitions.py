@@ -9,8 +9,11 @@ by setting the attribute.
 The main road, and the side roads off it:
 
     captured → pending_review → confirmed → notice_sent → payment_issued → paid → closed
+    captured → needs_plate (no plate found or read) → pending_second_review (plate keyed, four
+               eyes) | rejected (no vehicle, plate not visible, covered) | escalated
     pending_review → rejected | escalated | pending_second_review (corrected plate, four eyes)
     pending_second_review | escalated → confirmed | rejected | pending_review
+    escalated → needs_plate (a supervisor keys the plate of a case that has none)
     notice_sent → owner_responded (driver named, vehicle sold, disputed)
     owner_responded → payment_issued | notice_sent (sold: a fresh notice to the buyer)
                     | escalated ("not my vehicle": back to a supervisor)
@@ -38,6 +41,11 @@ S = CaseStatus
 ALLOWED: frozenset[tuple[CaseStatus, CaseStatus]] = frozenset(
     {
         (S.CAPTURED, S.PENDING_REVIEW),
+        (S.CAPTURED, S.NEEDS_PLATE),
+        (S.NEEDS_PLATE, S.PENDING_SECOND_REVIEW),
+        (S.NEEDS_PLATE, S.REJECTED),
+        (S.NEEDS_PLATE, S.ESCALATED),
+        (S.ESCALATED, S.NEEDS_PLATE),
         (S.PENDING_REVIEW, S.CONFIRMED),
         (S.PENDING_REVIEW, S.REJECTED),
         (S.PENDING_REVIEW, S.PENDING_SECOND_REVIEW),

@@ -2,8 +2,10 @@
 
 Violations (cases confirmed by an officer, i.e. that became a notice) per violation type, per
 camera and per day of capture (in the deployment's zone); the median time from capture to the
-first notice; and how officers' first reviews went: the share of plate reads confirmed as read,
-corrected, rejected or escalated. No plate, owner or officer appears; cameras are public places.
+first notice; how officers' first reviews went: the share of plate reads confirmed as read,
+corrected, rejected or escalated; and, month by month, where every camera frame ended (in a
+case, a sighting, a rejection, still waiting, or unaccounted: etle.frames.accounting). No
+plate, owner or officer appears; cameras are public places.
 """
 
 from __future__ import annotations
@@ -21,10 +23,18 @@ from etle.cases.accountability import service_level_stats
 from etle.cases.config import ReviewSettings
 from etle.cases.models import Case, CaseStatus, ReviewAction, ReviewDecision
 from etle.clock import local, utcnow
+from etle.frames.accounting import account_frames
 from etle.notices.models import Notice
 from etle.violations.models import ViolationType
 
 MAX_DAYS = 92
+# The decisions of a first review of a read plate, whose shares the page shows.
+FIRST_REVIEW_ACTIONS = (
+    ReviewAction.CONFIRM,
+    ReviewAction.CORRECT,
+    ReviewAction.REJECT,
+    ReviewAction.ESCALATE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,17 @@ class Count:
     label_id: str
     label_en: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFrames:
+    month: str  # YYYY-MM in the deployment's zone
+    frames: int
+    case: int
+    sighting: int
+    rejected: int
+    waiting: int
+    unaccounted: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +68,7 @@ class Transparency:
     median_capture_to_notice_hours: float | None
     reviewed: int
     review_shares: dict[str, float | None]  # confirm / correct / reject / escalate
+    frame_months: list[MonthFrames]  # every month the period touches, newest first
 
     def as_dict(self) -> dict[str, Any]:
         body = asdict(self)
@@ -135,7 +157,7 @@ def transparency(
     reviewed = sum(actions.values())
     shares = {
         a.value: (round(actions.get(a.value, 0) / reviewed, 4) if reviewed else None)
-        for a in ReviewAction
+        for a in FIRST_REVIEW_ACTIONS
     }
     return Transparency(
         first_day=first,
@@ -148,4 +170,29 @@ def transparency(
         median_capture_to_notice_hours=level.median_hours,
         reviewed=reviewed,
         review_shares=shares,
+        frame_months=frame_months(session, first, last, tz),
     )
+
+
+def frame_months(session: Session, first: date, last: date, tz: ZoneInfo) -> list[MonthFrames]:
+    """Where the frames of each month from `first` to `last` ended, newest month first."""
+    months = []
+    start = first.replace(day=1)
+    while start <= last:
+        following = (start + timedelta(days=32)).replace(day=1)
+        since = datetime.combine(start, time.min, tzinfo=tz)
+        until = datetime.combine(following, time.min, tzinfo=tz)
+        tally = account_frames(session, since=since, until=until).totals.as_dict()
+        months.append(
+            MonthFrames(
+                month=start.strftime("%Y-%m"),
+                frames=tally["total"],
+                case=tally["case"],
+                sighting=tally["sighting"],
+                rejected=tally["rejected"],
+                waiting=tally["waiting"],
+                unaccounted=tally["unaccounted"],
+            )
+        )
+        start = following
+    return months[::-1]

@@ -97,6 +97,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/review/{case_id}/owner-photo"): api(R),
     ("GET", "/api/v1/review/overrides"): api(Permission.SEE_OVERRIDES),
     ("GET", "/api/v1/review/stats"): api(Permission.SEE_STATS),
+    ("GET", "/api/v1/admin/frames/account"): api(Permission.SEE_STATS),
     ("GET", "/api/v1/officers"): api(Permission.MANAGE_OFFICERS),
     ("POST", "/api/v1/officers/{username}/disable"): api(Permission.MANAGE_OFFICERS),
     # The reviewers' console

@@ -111,15 +111,20 @@ def test_same_image_again_answers_the_first_frame(intake: Intake) -> None:
     assert intake.stored() == (1, 1, 1)  # no second row, file or job
 
 
-def test_same_sequence_again_answers_the_first_frame(intake: Intake) -> None:
+def test_a_restarted_frame_counter_stores_the_new_image_and_flags_it(intake: Intake) -> None:
+    """After a reboot a camera counts from the start again: the same sequence number with other
+    bytes is a new frame, not a repeat; the same bytes stay a repeat."""
     first = intake.push(jpeg(3), {"captured_at": now().isoformat(), "sequence": 77}).json()
     again = intake.push(jpeg(4), {"captured_at": now().isoformat(), "sequence": 77})
-    assert again.status_code == 200
-    assert again.json()["frame_id"] == first["frame_id"]
-    assert again.json()["duplicate"] is True
-    assert intake.stored() == (1, 1, 1)  # the second image was not stored
-    other = intake.push(jpeg(4), {"captured_at": now().isoformat(), "sequence": 78})
-    assert other.status_code == 202
+    assert again.status_code == 202
+    assert again.json()["frame_id"] != first["frame_id"]
+    assert again.json()["duplicate"] is False
+    assert intake.stored() == (2, 2, 2)
+    resent = intake.push(jpeg(4), {"captured_at": now().isoformat(), "sequence": 77})
+    assert (resent.status_code, resent.json()["frame_id"]) == (200, again.json()["frame_id"])
+    with session_scope(intake.rt.sessions) as session:
+        flags = {f.id: f.sequence_reused for f in session.scalars(select(Frame).order_by(Frame.id))}
+    assert flags == {first["frame_id"]: False, again.json()["frame_id"]: True}
 
 
 def test_clock_skew_marks_the_frame_for_review(intake: Intake) -> None:
@@ -185,6 +190,54 @@ def test_camera_token_of_another_camera_files_under_that_camera(intake: Intake) 
     frame_id = intake.push(jpeg(9), token=other).json()["frame_id"]
     with session_scope(intake.rt.sessions) as session:
         assert session.get_one(Frame, frame_id).camera_id == "CAM-B"
+
+
+def test_another_cameras_image_tells_nothing_about_that_camera(intake: Intake) -> None:
+    """The same bytes from another camera: its own permission is checked first, and the answer
+    is its own new frame, never the first camera's frame number or status."""
+    image = jpeg(10)
+    first = intake.push(image, {"captured_at": now().isoformat(), "violation": "red_light"})
+    assert first.status_code == 202
+    with session_scope(intake.rt.sessions) as session:
+        _camera, other = add_camera(
+            session, camera_id="CAM-B", name="B", violation_codes=["speeding"], actor="test"
+        )
+    refused = intake.push(
+        image, {"captured_at": now().isoformat(), "violation": "red_light"}, token=other
+    )
+    assert refused.status_code == 422  # CAM-B may not report red_light: said first
+    assert str(first.json()["frame_id"]) not in refused.text
+    own = intake.push(
+        image, {"captured_at": now().isoformat(), "violation": "speeding"}, token=other
+    )
+    assert own.status_code == 202
+    assert own.json()["frame_id"] != first.json()["frame_id"]
+    assert own.json()["duplicate"] is False
+    with session_scope(intake.rt.sessions) as session:
+        frame = session.get_one(Frame, own.json()["frame_id"])
+        assert (frame.camera_id, frame.image_reused) == ("CAM-B", True)
+    again = intake.push(
+        image, {"captured_at": now().isoformat(), "violation": "speeding"}, token=other
+    )
+    assert (again.status_code, again.json()["frame_id"]) == (200, own.json()["frame_id"])
+
+
+@pytest.mark.parametrize("captured_at", ["0001-01-01T00:00:00+07:00", "9999-12-31T23:59:59-07:00"])
+def test_an_impossible_capture_time_is_refused_after_the_token(
+    intake: Intake, captured_at: str
+) -> None:
+    """A stranger is told 401 whatever the metadata says; a camera is told 422, and no frame
+    that no date arithmetic can hold is stored (it used to fail its job for ever)."""
+    stranger = intake.push(jpeg(12), {"captured_at": captured_at}, token="etlecam_" + "x" * 40)
+    assert stranger.status_code == 401
+    body = _assert_refused(
+        intake.push(jpeg(12), {"captured_at": captured_at}), 422, "validation_failed", intake
+    )
+    assert body["detail"][0]["field"] == "captured_at"
+    far_ahead = (now() + timedelta(days=2)).isoformat()
+    _assert_refused(
+        intake.push(jpeg(12), {"captured_at": far_ahead}), 422, "validation_failed", intake
+    )
 
 
 # --- 413: too large -----------------------------------------------------------------------

@@ -54,6 +54,7 @@ def test_ready_when_database_queue_disk_and_models_are_fine(make_rt, models_dir:
         "queue": "ok",
         "disk": "ok",
         "models": "ok",
+        "recognition": "ok",
     }
 
 

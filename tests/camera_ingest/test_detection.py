@@ -34,7 +34,9 @@ class BrightBoxes:
     def __init__(self) -> None:
         self.calls: list[tuple[tuple[int, ...], str]] = []
 
-    def boxes(self, image: Image, views: Sequence[str]) -> list[Detection]:
+    def boxes(
+        self, image: Image, views: Sequence[str], *, min_score: float | None = None
+    ) -> list[Detection]:
         found = []
         for view in views:
             self.calls.append((image.shape, view))

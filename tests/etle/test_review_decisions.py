@@ -29,7 +29,7 @@ SETTINGS = ReviewSettings()
 def _park_others(session: Session, keep: Case) -> None:
     for other in session.scalars(
         select(Case).where(
-            Case.status.in_(["pending_review", "pending_second_review", "escalated"])
+            Case.status.in_(["needs_plate", "pending_review", "pending_second_review", "escalated"])
         )
     ):
         if other.id != keep.id:
@@ -227,7 +227,8 @@ def test_other_needs_a_text(session: Session) -> None:
 
 @pytest.mark.parametrize("action", list(ReviewAction))
 def test_every_decision_is_in_the_audit_trail(session: Session, action: ReviewAction) -> None:
-    case = factories.registered_case(session)
+    keying = action is ReviewAction.KEY
+    case = factories.plate_less_case(session) if keying else factories.registered_case(session)
     plate = factories.unique_plate()
     factories.vehicle(session, plate)
     _park_others(session, case)
@@ -237,6 +238,7 @@ def test_every_decision_is_in_the_audit_trail(session: Session, action: ReviewAc
         ReviewAction.CORRECT: Decision(action, plate=plate),
         ReviewAction.REJECT: Decision(action, reason=RejectReason.DUPLICATE),
         ReviewAction.ESCALATE: Decision(action, text="ask the unit"),
+        ReviewAction.KEY: Decision(action, plate=plate, box=[10, 10, 200, 60]),
     }[action]
     outcome = _claim_and_decide(session, officer, case, decision)
     events = list(

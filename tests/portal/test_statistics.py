@@ -74,3 +74,24 @@ def test_an_empty_period_has_no_median_and_no_shares(
     assert figures.median_capture_to_notice_hours is None
     assert set(figures.review_shares.values()) == {None}
     assert [n for _d, n in figures.by_day] == [0, 0, 0]
+
+
+def test_where_every_frame_of_the_month_ended_is_published(
+    session: Session, settings: AppSettings
+) -> None:
+    now = utcnow()
+    cam = factories.camera(session)  # reports two violations: a frame must say which
+    factories.frame(session, cam, received_at=now, status="read", violation_code=None)
+    factories.frame(session, cam, received_at=now, status="rejected", error="not decodable")
+    factories.frame(session, cam, received_at=now, status="read")  # a violation in no case
+    factories.plate_less_case(session, camera=cam, received_at=now)
+    figures = transparency(session, settings=settings, days=1)
+    month = figures.frame_months[0]
+    assert month.month == local(now, settings.timezone).strftime("%Y-%m")
+    assert (month.frames, month.sighting, month.rejected, month.waiting, month.unaccounted) == (
+        4,
+        1,
+        1,
+        1,
+        1,
+    )
