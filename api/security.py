@@ -28,6 +28,7 @@ from fastapi.security import OAuth2PasswordBearer
 from api.deps import AppRuntime, DbSession
 from api.hops import within_hop
 from etle.cameras.service import TOKEN_PREFIX as CAMERA_TOKEN_PREFIX
+from etle.db import read_only
 from etle.errors import Forbidden, Unauthorized
 from etle.officers.access import Permission, require
 from etle.officers.models import Officer
@@ -80,6 +81,7 @@ class OfficerAuth:
     def session(
         self, request: Request, db: DbSession, key: bytes, token: str | None = None
     ) -> ConsoleSession:
+        read_only(db)  # a read: on SQLite it takes no write lock (ended by @within_hop)
         if self.via == "console":
             token = request.cookies.get(CONSOLE_COOKIE)
             try:

@@ -4,6 +4,7 @@ camera keeps pushing; overload must be answered, not queued (DESIGN invariant 10
     python bench/flood.py                                # SQLite + file queue (embedded)
     python bench/flood.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
         --redis redis://127.0.0.1:6379/0                 # PostgreSQL + Redis (scratch db)
+    python bench/flood.py --api-workers 2 --intake-server    # cameras on a listener of their own
     python bench/flood.py --json
 
 Loopback only, and bounded: a fixed number of requests, each with a 30 s client time-out, and
@@ -147,6 +148,7 @@ async def call(
 @dataclass
 class Fixture:
     port: int
+    camera_port: int  # the same server, or one of its own (--intake-server)
     camera_token: str
     reviewer: str  # bearer token
     supervisor: str
@@ -218,7 +220,7 @@ async def camera(
                 break
             writer.close()
         else:
-            reader, writer = await asyncio.open_connection("127.0.0.1", fx.port)
+            reader, writer = await asyncio.open_connection("127.0.0.1", fx.camera_port)
         try:
             writer.write(request)
             await writer.drain()
@@ -413,6 +415,12 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=5.0, help="seconds after recovery")
     parser.add_argument("--notices", type=int, default=200)
     parser.add_argument("--api-workers", type=int, default=1, help="etle serve processes")
+    parser.add_argument(
+        "--intake-server",
+        action="store_true",
+        help="the camera pushes to an `etle serve` of its own (same data and database), as on "
+        "a private camera network; the flood goes to the other",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (0 < args.anonymous <= 5000 and 0 <= args.officers <= 1000 and args.rate <= 50):
@@ -430,6 +438,7 @@ def main() -> None:
         url = admin.url.set(database=scratch).render_as_string(hide_password=False)
         admin.dispose()
     server: subprocess.Popen[bytes] | None = None
+    intake: subprocess.Popen[bytes] | None = None
     try:
         token, bearer_r, bearer_s, sent = seed(url, data_dir, args.notices)
         env = {
@@ -449,8 +458,16 @@ def main() -> None:
              "--workers", str(args.api_workers)],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
+        camera_port = port
+        if args.intake_server:
+            camera_port = free_port()
+            intake = subprocess.Popen(
+                [*etle, "serve", "--port", str(camera_port), "--no-access-log"],
+                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            wait_ready(f"http://127.0.0.1:{camera_port}", intake)
         wait_ready(f"http://127.0.0.1:{port}", server)
-        fx = Fixture(port, token, bearer_r, bearer_s, sent)
+        fx = Fixture(port, camera_port, token, bearer_r, bearer_s, sent)
         load_before = os.getloadavg()
         busy, total = machine_busy()
         server_cpu = process_tree_cpu(server.pid)
@@ -462,6 +479,7 @@ def main() -> None:
         report["database"] = "postgresql" if args.postgres else "sqlite"
         report["queue"] = "redis" if args.redis else "sqlite"
         report["api_workers"] = args.api_workers
+        report["intake_server"] = args.intake_server
         report["server_cpu_seconds"] = round(server_cpu, 2)
         report["client_cpu_seconds"] = round(client_cpu, 2)
         report["machine"] = {
@@ -474,8 +492,9 @@ def main() -> None:
         }
         report["checks"] = checks(report)
     finally:
-        if server is not None:
-            stop(server, timeout=30)
+        for process in (server, intake):
+            if process is not None:
+                stop(process, timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
         if args.postgres:
             admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")

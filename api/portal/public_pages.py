@@ -14,7 +14,7 @@ from api.portal.render import error_key, page
 from api.portal.security import anonymous_form_ok
 from api.security import client_address
 from etle.clock import local, utcnow
-from etle.db import session_scope
+from etle.db import read_only, session_scope
 from etle.errors import EtleError, RateLimited
 from etle.notices.tokens import VERIFY_PAGE_PATH
 from etle.notices.verify import Verification, verify_token
@@ -137,7 +137,7 @@ def statistics_page(
 ) -> HTMLResponse:
     figures = rt.figures.get(
         max(1, min(hari, MAX_DAYS)),
-        lambda period: transparency(session, settings=rt.settings, days=period),
+        lambda period: transparency(read_only(session), settings=rt.settings, days=period),
     )
     top = max((n for _d, n in figures.by_day), default=0)
     return page(

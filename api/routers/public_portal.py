@@ -22,7 +22,7 @@ from api.portal.security import GrantBearer, citizen
 from api.portal.uploads import read_photo
 from api.security import client_address
 from etle.clock import utcnow
-from etle.db import session_scope
+from etle.db import read_only, session_scope
 from etle.errors import NotFound
 from etle.payments.codes import format_code
 from etle.payments.models import Payment
@@ -384,7 +384,7 @@ def statistics(
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
     return rt.figures.get(
-        days, lambda period: transparency(session, settings=rt.settings, days=period)
+        days, lambda period: transparency(read_only(session), settings=rt.settings, days=period)
     ).as_dict()
 
 

@@ -23,6 +23,7 @@ from etle.cases.lease import claim, release
 from etle.cases.models import Case, RejectReason, ReviewAction
 from etle.cases.review import Decision, decide
 from etle.clock import utcnow
+from etle.db import read_only
 from etle.officers.models import Officer
 from etle.portal.disputes import owner_photo
 
@@ -194,7 +195,7 @@ def list_overrides(
         Query(ge=1, le=RECORD_ID_MAX, description="page: decisions older than this"),
     ] = None,
 ) -> list[Override]:
-    return overrides(session, limit=limit, before_id=before_id)
+    return overrides(read_only(session), limit=limit, before_id=before_id)
 
 
 @router.get(
@@ -217,4 +218,4 @@ def stats(
     now = utcnow()
     start = since or now - timedelta(days=30)
     end = until or now
-    return review_stats(session, settings=rt.settings, since=start, until=end, now=now)
+    return review_stats(read_only(session), settings=rt.settings, since=start, until=end, now=now)
