@@ -19,11 +19,12 @@ from etle.officers.access import Permission
 from etle.officers.models import Officer
 
 
-def public_route() -> None:
-    """No credential: the route is for everyone."""
+async def public_route() -> None:
+    """No credential: the route is for everyone. (async: nothing to wait for, so no trip
+    through the thread pool.)"""
 
 
-def require_administrator(
+async def require_administrator(
     officer: Annotated[Officer, Depends(officer_auth(Permission.MANAGE_NOTICES))],
 ) -> str:
     """The administrator's actor name (`officer:<username>`), for the audit trail."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
+from api.admission import Admission
 from api.console.routes import install_console
 from api.errors import install_error_handlers
 from api.limits import DeclaredBodyLimit
@@ -36,6 +38,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A thread for every request the lanes admit at once, and some to spare for what runs
+        # outside them: an admitted request never waits for a thread (api/admission.py).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, rt.settings.requests_at_once + 8)
         yield
         if runtime is None:  # built here, so closed here
             rt.close()
@@ -46,6 +52,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         "public portal.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served with local files by api/openapi_doc.py
+        redoc_url=None,  # would load from a CDN
     )
     app.state.runtime = rt
     install_error_handlers(app)
@@ -67,4 +75,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_console(app)
     install_portal(app)
     install_openapi(app)
+    # Outermost: a request over its lane's share is answered before any other work.
+    app.add_middleware(Admission, requests_at_once=rt.settings.requests_at_once)
     return app

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -85,6 +86,16 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    """Anything no other handler knows, in the API's error shape; the traceback goes to the
+    log (Starlette re-raises it after this answer), never to the client."""
+    log.error("unexpected error: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body("internal_error", "something went wrong on our side; it has been logged"),
+        status_code=500,
+    )
+
+
 async def _changed_meanwhile(_request: Request, exc: Exception) -> JSONResponse:
     # The optimistic version column caught two changes to one row at once: the later loses.
     log.info("concurrent change refused: %s", type(exc).__name__)
@@ -101,3 +112,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(DBAPIError, _database_down)
+    # No free database connection in time: the same answer as a database that is down.
+    app.add_exception_handler(PoolTimeout, _database_down)
+    app.add_exception_handler(Exception, _unexpected)

@@ -7,14 +7,32 @@ tests/api/test_schema_fuzz.py) must see the shape they will get.
 
 A body that cannot be parsed at all (bytes that are not JSON) is answered 400 by the framework
 before validation; every operation that takes a body says so.
+
+`/docs` (Swagger UI) is served with its own files, from the `swagger-ui-py` package (Swagger UI
+5, Apache-2.0, its licence at `/docs/assets/LICENSE`): FastAPI's default page loads them from a
+public CDN, and the service may run where there is no internet (issue 17). ReDoc, which would
+need a CDN as well, is not offered.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, Response
+
+from etle.errors import NotFound
+
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+    "LICENSE": "text/plain; charset=utf-8",
+}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
@@ -54,3 +72,39 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    install_docs(app)
+
+
+@cache
+def _read(name: str) -> bytes:
+    return (files("swagger_ui") / "static" / name).read_bytes()  # once: the bundle is 1.5 MB
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at `/docs`, every file from this server. The app is built with
+    `docs_url=None` so FastAPI's CDN page is not there as well."""
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title}: API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    async def asset(name: str) -> Response:
+        if name not in DOCS_ASSETS:
+            raise NotFound("no such file")
+        return Response(
+            _read(name),
+            media_type=DOCS_ASSETS[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )

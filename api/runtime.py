@@ -13,6 +13,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.figures import FiguresCache
 from api.settings import AppSettings
 from camera_ingest.jobs import RECOGNIZE, register_ingest_jobs
 from camera_ingest.processing import WorkerContext
@@ -34,6 +35,8 @@ class Runtime:
     documents: LocalBlobStore
     queue: JobQueue
     _recognizer: Recognizer | None = field(default=None, repr=False)
+    # The portal's public statistics, shared by its page and its API (api/figures.py).
+    figures: FiguresCache = field(default_factory=FiguresCache, repr=False)
 
     def recognizer(self) -> Recognizer:
         # Loaded on first use: the API process enqueues recognition but never runs it.
@@ -58,13 +61,31 @@ class Runtime:
         self.engine.dispose()
 
 
+# Connections beyond the pool, for what runs outside the admission lanes (a metrics scrape's
+# state gauges, the after-commit sweep of a worker sharing the runtime).
+POOL_OVERFLOW = 8
+# A request that cannot get a connection in this time is answered 503 (api/errors.py) rather
+# than kept waiting: with the pool sized to the lanes it only happens when the database itself
+# is slow to hand connections back.
+POOL_TIMEOUT_SECONDS = 5
+
+
+def pool_options(settings: AppSettings, url: str) -> dict[str, int]:
+    """A pool with a connection for every request the process admits at once
+    (`ETLE_REQUESTS_AT_ONCE`, api/admission.py), so an admitted request never waits for one."""
+    if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") == "sqlite:"):
+        return {}  # one connection per thread: nothing to size
+    return {
+        "pool_size": max(settings.database_pool_size, settings.requests_at_once),
+        "max_overflow": POOL_OVERFLOW,
+        "pool_timeout": POOL_TIMEOUT_SECONDS,
+    }
+
+
 def build_runtime(settings: AppSettings) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.effective_database_url
-    pool: dict[str, int] = {}
-    if not url.startswith("sqlite"):
-        pool = {"pool_size": settings.database_pool_size, "max_overflow": 10}
-    engine = create_engine(url, **pool)
+    engine = create_engine(url, **pool_options(settings, url))
     runtime = Runtime(
         settings=settings,
         engine=engine,

@@ -26,7 +26,9 @@ from fastapi import Depends, Form, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import AppRuntime, DbSession
+from api.hops import within_hop
 from etle.cameras.service import TOKEN_PREFIX as CAMERA_TOKEN_PREFIX
+from etle.db import read_only
 from etle.errors import Forbidden, Unauthorized
 from etle.officers.access import Permission, require
 from etle.officers.models import Officer
@@ -70,6 +72,7 @@ class OfficerAuth:
     def __repr__(self) -> str:
         return f"OfficerAuth({self.permission}, via={self.via})"
 
+    @within_hop  # the officer is read, and the read ends, in this dependency's own hop
     def __call__(
         self, request: Request, session: DbSession, rt: AppRuntime, token: BearerToken
     ) -> Officer:
@@ -78,6 +81,7 @@ class OfficerAuth:
     def session(
         self, request: Request, db: DbSession, key: bytes, token: str | None = None
     ) -> ConsoleSession:
+        read_only(db)  # a read: on SQLite it takes no write lock (ended by @within_hop)
         if self.via == "console":
             token = request.cookies.get(CONSOLE_COOKIE)
             try:
@@ -111,6 +115,7 @@ class ConsoleAuth(OfficerAuth):
     def __init__(self, permission: Permission | None) -> None:
         super().__init__(permission, via="console")
 
+    @within_hop
     def __call__(  # type: ignore[override]
         self, request: Request, session: DbSession, rt: AppRuntime
     ) -> ConsoleSession:
@@ -124,6 +129,7 @@ class CsrfChecked(ConsoleAuth):
     an async dependency doing so would block the event loop while SQLite waits for its lock.
     """
 
+    @within_hop
     def __call__(  # type: ignore[override]
         self,
         request: Request,

@@ -18,6 +18,13 @@ class ServingSettings(Settings):
     # `/readyz` answers 503 when the data directory has less free space than this: a full disk
     # would refuse every frame, so the load balancer should stop sending them here first.
     min_free_disk_mb: int = Field(default=1024, ge=0)
+    # Requests one API process serves at once, shared out among lanes (api/admission.py);
+    # past a lane's share a request is answered 503 with Retry-After at once. The thread pool
+    # and the database pool of the process are sized to it (api/runtime.py).
+    requests_at_once: int = Field(default=32, ge=8, le=512)
+    # A connection that has not sent a whole request head within this many seconds of opening
+    # (or of starting its next request) is closed: slow and half-open clients (api/protocol.py).
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("metrics_token")
     @classmethod

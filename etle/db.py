@@ -90,8 +90,26 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock at the start, so "read, then decide, then write" (open
         # or join a case, claim the next case) cannot interleave between two processes. SQLite
-        # is the embedded default for one machine; this costs little there.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # is the embedded default for one machine; this costs little there. A transaction
+        # declared read-only (`read_only`) takes no lock: in WAL mode it reads a snapshot
+        # while a writer writes, so a long report never holds up a camera's frame.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "etle_read_only"
+
+
+def read_only(session: Session) -> Session:
+    """Declare the session's next transaction read-only: on SQLite it then takes no write lock
+    (PostgreSQL needs no such hint). Only for code that writes nothing: a write inside would
+    fail at once on SQLite rather than wait its turn. No effect on a transaction already
+    begun."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
+    return session
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -44,6 +44,11 @@ FRAMES_REJECTED = Counter(
     "Frame pushes refused, by reason (nothing stored).",
     ["reason"],
 )
+OVERLOAD_REFUSALS = Counter(
+    "etle_http_overload_refusals",
+    "Requests answered 503 overloaded at once because their admission lane was full.",
+    ["lane"],  # cameras | officers | sign_in | public | bank | operations
+)
 RECOGNITION_SECONDS = Histogram(
     "etle_recognition_seconds",
     "One recognition job: evidence read, plates detected and read, reads and case written.",
@@ -79,6 +84,10 @@ def count_frame_push(status: int) -> None:
         FRAMES_RECEIVED.labels("duplicate").inc()
     else:
         FRAMES_REJECTED.labels(REJECT_REASONS.get(status, f"http_{status}")).inc()
+
+
+def count_overload(lane: str) -> None:
+    OVERLOAD_REFUSALS.labels(lane).inc()
 
 
 class StateCollector(Collector):

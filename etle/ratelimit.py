@@ -43,6 +43,11 @@ class Rule:
     per_address: int
     per_subject: int | None = None
     failures_only: bool = True  # False: every attempt counts (reports, not guesses)
+    # The subject's own window (None: `window_seconds`), and what a refused caller is told
+    # to do instead (a subject's limit is reached by everyone's attempts together).
+    subject_window_seconds: int | None = None
+    subject_refusal: str = "too many attempts about this; wait and try again"
+    subject_refusal_code: str = "subject_limited"
 
 
 def subject_key(key: bytes, value: str) -> str:
@@ -64,15 +69,21 @@ def refusal(
     address = address[:64]
     lock_key(session, f"rate:{rule.purpose}:{address}")
     since = now - timedelta(seconds=rule.window_seconds)
-    over = _count(session, rule, LoginAttempt.address == address, since) >= rule.per_address
-    if not over and rule.per_subject is not None and subject:
-        over = _count(session, rule, LoginAttempt.username == subject, since) >= rule.per_subject
-    if not over:
-        return None
-    return RateLimited(
-        "too many attempts from here; wait a few minutes and try again",
-        retry_after=rule.window_seconds,
-    )
+    if _count(session, rule, LoginAttempt.address == address, since) >= rule.per_address:
+        return RateLimited(
+            "too many attempts from here; wait a few minutes and try again",
+            retry_after=rule.window_seconds,
+        )
+    if rule.per_subject is not None and subject:
+        window = rule.subject_window_seconds or rule.window_seconds
+        since = now - timedelta(seconds=window)
+        if _count(session, rule, LoginAttempt.username == subject, since) >= rule.per_subject:
+            return RateLimited(
+                rule.subject_refusal,
+                retry_after=window,
+                detail={"code": rule.subject_refusal_code},
+            )
+    return None
 
 
 def note(

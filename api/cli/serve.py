@@ -11,6 +11,7 @@ import uvicorn
 
 from api.cli.common import DataDir, settings
 from api.logs import uvicorn_log_config
+from api.protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
 from api.settings import AppSettings
 from etle.db import create_engine
 from etle.errors import ConfigError
@@ -39,6 +40,7 @@ def serve(
     s = settings()  # refuse bad settings here, with one line, before any process starts
     check_schema(s)
     check_port_free(host, port)
+    os.environ[HEADER_TIMEOUT_ENV] = str(s.header_timeout_seconds)  # read by every process
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Every API process writes its counters here, so /metrics from any of them sums all.
@@ -53,6 +55,7 @@ def serve(
             port=port,
             workers=workers,
             proxy_headers=True,
+            http=HeaderTimeoutProtocol,  # closes connections that never finish a request head
             log_config=uvicorn_log_config(s.log_format),
             log_level="info",
             access_log=access_log,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi import APIRouter, FastAPI, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from api.console import labels, messages
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
+from api.params import RECORD_ID_MAX, CaseId
 from api.security import (
     CONSOLE_COOKIE,
     CONSOLE_PATH,
@@ -43,16 +45,20 @@ from etle.cases.lease import claim, held_by
 from etle.cases.models import Case, RejectReason, ReviewAction
 from etle.cases.review import Decision, decide
 from etle.clock import utcnow
-from etle.db import session_scope
 from etle.errors import EtleError, ValidationFailed
-from etle.officers.login import attempt_login
+from etle.officers.login import sign_in
 from etle.officers.models import Officer
 from etle.officers.service import sign_out
 from etle.officers.tokens import Audience, issue
 from etle.portal.disputes import owner_photo, owner_report
 from notices.wording import number
 
-router = APIRouter(prefix=CONSOLE_PATH, tags=["officers: console"], include_in_schema=False)
+router = APIRouter(
+    prefix=CONSOLE_PATH,
+    tags=["officers: console"],
+    include_in_schema=False,
+    route_class=OneHopRoute,
+)
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -143,14 +149,13 @@ def login(
         return _login_page(
             request, rt, error="Formulir kedaluwarsa; silakan coba lagi.", status_code=403
         )
-    with session_scope(rt.sessions) as session:
-        result = attempt_login(
-            session,
-            username=username,
-            password=password,
-            address=client_address(request),
-            settings=rt.settings,
-        )
+    result = sign_in(
+        rt.sessions,
+        username=username,
+        password=password,
+        address=client_address(request),
+        settings=rt.settings,
+    )
     if result.refusal is not None or result.officer is None:
         status = result.refusal.status_code if result.refusal else 401
         message = (
@@ -212,7 +217,7 @@ def home(
     request: Request,
     session: DbSession,
     current: ConsoleOfficer,
-    decided: int | None = None,
+    decided: Annotated[int | None, Query(ge=1, le=RECORD_ID_MAX)] = None,
     action: str | None = None,
 ) -> Response:
     held = held_by(session, current.officer)
@@ -270,12 +275,12 @@ def _case_page(
 
 @router.get("/cases/{case_id}", response_model=None)
 def case_page(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: DbSession,
     current: ConsoleOfficer,
     rt: AppRuntime,
-    decided: int | None = None,
+    decided: Annotated[int | None, Query(ge=1, le=RECORD_ID_MAX)] = None,
     action: str | None = None,
 ) -> Response:
     held = held_by(session, current.officer)
@@ -286,7 +291,7 @@ def case_page(
 
 @router.post("/cases/{case_id}/decision", response_model=None)
 def decision(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: DbSession,
     current: ConsoleForm,
@@ -339,14 +344,14 @@ def decision(
 
 
 @router.get("/cases/{case_id}/frame")
-def frame(case_id: int, session: DbSession, current: ConsoleOfficer, rt: AppRuntime) -> Response:
+def frame(case_id: CaseId, session: DbSession, current: ConsoleOfficer, rt: AppRuntime) -> Response:
     data, content_type = frame_image(session, rt.evidence, case_id=case_id, officer=current.officer)
     return Response(data, media_type=content_type, headers={"Cache-Control": IMAGE_CACHE})
 
 
 @router.get("/cases/{case_id}/plate")
 def plate_crop(
-    case_id: int, session: DbSession, current: ConsoleOfficer, rt: AppRuntime
+    case_id: CaseId, session: DbSession, current: ConsoleOfficer, rt: AppRuntime
 ) -> Response:
     data = plate_image(session, rt.evidence, case_id=case_id, officer=current.officer)
     return Response(data, media_type="image/png", headers={"Cache-Control": IMAGE_CACHE})
@@ -354,7 +359,7 @@ def plate_crop(
 
 @router.get("/cases/{case_id}/owner-photo")
 def owner_photo_page(
-    case_id: int, session: DbSession, current: ConsoleOfficer, rt: AppRuntime
+    case_id: CaseId, session: DbSession, current: ConsoleOfficer, rt: AppRuntime
 ) -> Response:
     data, content_type = owner_photo(session, rt.evidence, case_id=case_id, officer=current.officer)
     return Response(data, media_type=content_type, headers={"Cache-Control": IMAGE_CACHE})

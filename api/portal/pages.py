@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.portal import public_pages
 from api.portal.render import HERE, error_key, https, page
 from api.portal.security import (
@@ -44,7 +45,7 @@ from etle.portal.responses import (
 from etle.portal.view import Opened, build_view, current_notice, open_notice
 from notices.receipt import issue_receipt
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=OneHopRoute)
 NOTICE_PATH = f"{PORTAL_PATH}/surat"
 IMAGE_HEADERS = {"Cache-Control": "private, no-store"}
 DONE = ("driver", "sold", "not_mine", "pay")
@@ -108,9 +109,10 @@ def lookup_submit(
     notice_number: Annotated[str, Form(max_length=40)] = "",
     plate: Annotated[str, Form(max_length=20)] = "",
     vin: Annotated[str, Form(max_length=20)] = "",
+    code: Annotated[str, Form(max_length=32)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    values = {"notice_number": notice_number, "plate": plate, "vin": vin}
+    values = {"notice_number": notice_number, "plate": plate, "vin": vin, "code": code}
     mode = "vin" if mode == "vin" else "notice"
     if not anonymous_form_ok(request, rt, csrf_token):
         return _lookup_page(request, rt, error="form_expired", values=values, status_code=403)
@@ -135,11 +137,18 @@ def lookup_submit(
                     address=client_address(request),
                     settings=s,
                     key=s.signing_key,
+                    code=code,
                 )
         cases = result.granted()
     except RateLimited as exc:
+        guarded = isinstance(exc.detail, dict) and exc.detail.get("code") == lookup.PLATE_GUARDED
         return _lookup_page(
-            request, rt, error="rate_limited", values=values, status_code=exc.status_code, mode=mode
+            request,
+            rt,
+            error=lookup.PLATE_GUARDED if guarded else "rate_limited",
+            values=values,
+            status_code=exc.status_code,
+            mode=mode,
         )
     except NotFound as exc:
         return _lookup_page(

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.portal.render import error_key, page
 from api.portal.security import anonymous_form_ok
 from api.security import client_address
 from etle.clock import local, utcnow
-from etle.db import session_scope
+from etle.db import read_only, session_scope
 from etle.errors import EtleError, RateLimited
 from etle.notices.tokens import VERIFY_PAGE_PATH
 from etle.notices.verify import Verification, verify_token
@@ -22,7 +23,7 @@ from etle.portal.statistics import MAX_DAYS, transparency
 from etle.portal.verification import check_code
 from notices.links import portal_host
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=OneHopRoute)
 STATS_PATH = "/statistik"
 
 
@@ -134,7 +135,10 @@ def report(
 def statistics_page(
     request: Request, session: DbSession, rt: AppRuntime, hari: int = 30
 ) -> HTMLResponse:
-    figures = transparency(session, settings=rt.settings, days=max(1, min(hari, MAX_DAYS)))
+    figures = rt.figures.get(
+        max(1, min(hari, MAX_DAYS)),
+        lambda period: transparency(read_only(session), settings=rt.settings, days=period),
+    )
     top = max((n for _d, n in figures.by_day), default=0)
     return page(
         request, rt, "stats.html", {"s": figures, "top_day": top}, private=False, here=STATS_PATH

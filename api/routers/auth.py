@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import AppRuntime
+from api.hops import OneHopRoute
 from api.security import AnyOfficer, client_address
-from etle.db import session_scope
 from etle.officers.access import GRANTS
-from etle.officers.login import attempt_login
+from etle.officers.login import sign_in
 from etle.officers.models import Role
 from etle.officers.tokens import Audience, issue
 
-router = APIRouter(prefix="/api/v1/auth", tags=["officers: sign-in"])
+router = APIRouter(prefix="/api/v1/auth", tags=["officers: sign-in"], route_class=OneHopRoute)
 
 
 class TokenOut(BaseModel):
@@ -40,22 +40,28 @@ class OfficerOut(BaseModel):
     responses={401: {"description": "wrong credentials"}, 429: {"description": "rate limited"}},
 )
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, rt: AppRuntime
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    response: Response,
+    rt: AppRuntime,
 ) -> TokenOut:
-    # Its own transaction: the attempt is recorded (and counted) even when it is refused.
-    with session_scope(rt.sessions) as session:
-        result = attempt_login(
-            session,
-            username=form.username,
-            password=form.password,
-            address=client_address(request),
-            settings=rt.settings,
-        )
+    # Transactions of its own: the attempt is recorded (and counted) even when it is refused,
+    # and the password is checked between them, with no database lock held.
+    result = sign_in(
+        rt.sessions,
+        username=form.username,
+        password=form.password,
+        address=client_address(request),
+        settings=rt.settings,
+    )
     officer = result.accepted()
     lifetime = timedelta(minutes=rt.settings.officer_token_minutes)
     access, _ = issue(
         officer, signing_key=rt.settings.signing_key, audience=Audience.API, lifetime=lifetime
     )
+    # RFC 6749 5.1: a response carrying a token is never stored by a cache or a browser.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     return TokenOut(access_token=access, expires_in=int(lifetime.total_seconds()))
 
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.security import officer_auth
 from camera_ingest.health import camera_health
 from etle.officers.access import Permission
 
-router = APIRouter(prefix="/api/v1/cameras", tags=["camera operations"])
+router = APIRouter(prefix="/api/v1/cameras", tags=["camera operations"], route_class=OneHopRoute)
 
 
 class CameraHealthOut(BaseModel):

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import DbSession
+from api.hops import OneHopRoute
 from api.security import StatsReader
 from etle.clock import require_aware
 from etle.errors import ValidationFailed
 from etle.frames.accounting import account_frames
 
-router = APIRouter(prefix="/api/v1/admin/frames", tags=["admin: frames"])
+router = APIRouter(prefix="/api/v1/admin/frames", tags=["admin: frames"], route_class=OneHopRoute)
 
 
 class Tally(BaseModel):

@@ -28,7 +28,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # async, and outside every admission lane (api/admission.py): it answers from the event
+    # loop even while every thread and database connection is busy.
     return {"status": "ok"}
 
 

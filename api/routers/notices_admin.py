@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 
 from api.access import AdministratorOnly
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from etle.notices import ledger
 from etle.notices.models import Notice, PostBatch
 from notices.post_batches import export_post, list_batches
 
-router = APIRouter(prefix="/api/v1/admin/notices", tags=["admin: notices"])
+router = APIRouter(prefix="/api/v1/admin/notices", tags=["admin: notices"], route_class=OneHopRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not logged in as an administrator"},
     404: {"description": "no such batch or notice"},

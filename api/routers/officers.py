@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import DbSession
+from api.hops import OneHopRoute
 from api.security import Administrator
 from etle.officers.models import Officer
 from etle.officers.service import disable_officer, list_officers
 
-router = APIRouter(prefix="/api/v1/officers", tags=["officers: accounts"])
+router = APIRouter(prefix="/api/v1/officers", tags=["officers: accounts"], route_class=OneHopRoute)
 
 
 class OfficerRow(BaseModel):

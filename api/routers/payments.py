@@ -7,21 +7,23 @@ request, a wrong amount or an unknown code is refused with its own error code, c
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.deps import AppRuntime, DbSession
-from etle.clock import require_aware
+from api.hops import OneHopRoute
+from api.params import sane_time
+from etle.clock import utcnow
 from etle.errors import NotFound, ValidationFailed
 from etle.payments.callback import verify_callback
 from etle.payments.service import BankPayment, record_bank_payment
 from notices.receipt import issue_receipt
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1/payments", tags=["payments: bank"])
+router = APIRouter(prefix="/api/v1/payments", tags=["payments: bank"], route_class=OneHopRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "bad_signature or stale_timestamp: fix the signing or the clock"},
     404: {"description": "callback not configured, or unknown_payment_code"},
@@ -38,14 +40,15 @@ class CallbackIn(BaseModel):
 
     transaction_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
     payment_code: str = Field(min_length=5, max_length=24, pattern=r"^[0-9]+$")
-    amount_rp: int = Field(gt=0, lt=10**12, description="whole rupiah")
+    # strict: a JSON number without a fraction; "500000" or 500000.0 is a bank bug to refuse.
+    amount_rp: int = Field(gt=0, lt=10**12, strict=True, description="whole rupiah")
     paid_at: datetime = Field(description="ISO 8601 with offset, e.g. 2026-11-25T10:15:00+07:00")
     channel: str | None = Field(default=None, max_length=32, description="ATM, teller, mobile")
 
     @field_validator("paid_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return require_aware(value, "paid_at")
+        return sane_time(value)
 
 
 class CallbackOut(BaseModel):
@@ -100,6 +103,13 @@ def payment_callback(
             {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
         raise ValidationFailed("the body is not a payment notification", detail=problems) from exc
+    # Our clock may trail the bank's by the same margin the signature's timestamp may.
+    latest = utcnow() + timedelta(seconds=rt.settings.payment_callback_max_age_seconds)
+    if data.paid_at > latest:
+        raise ValidationFailed(
+            "paid_at is in the future: nothing was recorded; check the bank server's clock",
+            detail=[{"field": "paid_at", "problem": "in the future"}],
+        )
     recorded = record_bank_payment(
         session,
         BankPayment(

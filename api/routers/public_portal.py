@@ -16,12 +16,13 @@ from pydantic import BaseModel, Field
 
 from api.access import PublicRoute
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.portal.pages import receipt_response
 from api.portal.security import GrantBearer, citizen
 from api.portal.uploads import read_photo
 from api.security import client_address
 from etle.clock import utcnow
-from etle.db import session_scope
+from etle.db import read_only, session_scope
 from etle.errors import NotFound
 from etle.payments.codes import format_code
 from etle.payments.models import Payment
@@ -41,11 +42,14 @@ from etle.portal.scams import report_scam
 from etle.portal.statistics import MAX_DAYS, transparency
 from etle.portal.view import build_view, current_notice, open_notice
 
-router = APIRouter(prefix="/api/v1/public", tags=["public portal"])
+router = APIRouter(prefix="/api/v1/public", tags=["public portal"], route_class=OneHopRoute)
 LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no notice matches (the same answer for every miss)"},
     422: {"description": "malformed notice number, plate or VIN"},
-    429: {"description": "too many misses from this client or for this plate"},
+    429: {
+        "description": "too many misses from this client, or for this plate "
+        "(`detail.code` `plate_guarded`: send the letter's verification code as `code`)"
+    },
 }
 GRANT_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no token, or an expired or forged one: look the notice up again"},
@@ -141,6 +145,14 @@ def lookup_notice(
     request: Request,
     rt: AppRuntime,
     plate: Annotated[str, Query(max_length=20, description="the plate, e.g. B 1234 ABC")],
+    code: Annotated[
+        str,
+        Query(
+            max_length=32,
+            description="the verification code printed on the letter: needed only when a "
+            "lookup answered 429 `plate_guarded` (too many wrong attempts for this plate)",
+        ),
+    ] = "",
 ) -> LookupOut:
     s = rt.settings
     with session_scope(rt.sessions) as session:
@@ -151,11 +163,14 @@ def lookup_notice(
             address=client_address(request),
             settings=s,
             key=s.signing_key,
+            code=code,
         )
     cases = result.granted()
     token, seconds = _token(rt, cases)
+    # The number as the lookup read it (spaces and dashes gone): the one it found.
+    number = lookup.clean_notice_number(notice_number[:40])
     with session_scope(rt.sessions) as session:
-        opened = open_notice(session, Grant(frozenset(cases), utcnow(), ""), notice_number[:40])
+        opened = open_notice(session, Grant(frozenset(cases), utcnow(), ""), number)
         view = build_view(session, opened)
     return LookupOut(access_token=token, expires_in=seconds, notice=view.as_dict())
 
@@ -368,7 +383,9 @@ def statistics(
     rt: AppRuntime,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
-    return transparency(session, settings=rt.settings, days=days).as_dict()
+    return rt.figures.get(
+        days, lambda period: transparency(read_only(session), settings=rt.settings, days=period)
+    ).as_dict()
 
 
 @router.post(

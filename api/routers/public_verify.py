@@ -13,13 +13,16 @@ from fastapi import APIRouter, Query, Request
 
 from api.access import PublicRoute
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from api.security import client_address
 from etle.clock import local, utcnow
 from etle.db import session_scope
 from etle.notices.verify import verify_token
 from etle.portal.verification import check_code
 
-router = APIRouter(prefix="/api/v1/public", tags=["public"], dependencies=[PublicRoute])
+router = APIRouter(
+    prefix="/api/v1/public", tags=["public"], dependencies=[PublicRoute], route_class=OneHopRoute
+)
 
 
 @router.get("/verify/{token}", summary="Verify a notice by the token in its QR code")

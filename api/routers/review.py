@@ -6,13 +6,15 @@ translates HTTP to those calls.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
+from api.params import RECORD_ID_MAX, CaseId, SaneTime
 from api.security import Reviewer, StatsReader, Supervisor
 from etle.cases.accountability import Override, ReviewStats, overrides, review_stats
 from etle.cases.casefile import CaseFile, build_case_file
@@ -20,12 +22,12 @@ from etle.cases.evidence_access import frame_image, plate_image
 from etle.cases.lease import claim, release
 from etle.cases.models import Case, RejectReason, ReviewAction
 from etle.cases.review import Decision, decide
-from etle.clock import require_aware, utcnow
-from etle.errors import ValidationFailed
+from etle.clock import utcnow
+from etle.db import read_only
 from etle.officers.models import Officer
 from etle.portal.disputes import owner_photo
 
-router = APIRouter(prefix="/api/v1/review", tags=["officers: review"])
+router = APIRouter(prefix="/api/v1/review", tags=["officers: review"], route_class=OneHopRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in, token expired, or account disabled"},
@@ -109,7 +111,7 @@ def claim_next(
     responses=ERRORS,
 )
 def decision(
-    case_id: int, body: DecisionIn, session: DbSession, officer: Reviewer, rt: AppRuntime
+    case_id: CaseId, body: DecisionIn, session: DbSession, officer: Reviewer, rt: AppRuntime
 ) -> DecisionOut:
     outcome = decide(
         session,
@@ -136,7 +138,7 @@ def decision(
     response_model=Released,
     responses=ERRORS,
 )
-def give_back(case_id: int, session: DbSession, officer: Reviewer) -> Released:
+def give_back(case_id: CaseId, session: DbSession, officer: Reviewer) -> Released:
     case = release(session, case_id=case_id, officer=officer)
     return Released(case_id=case.id, status=case.status)
 
@@ -148,7 +150,7 @@ def give_back(case_id: int, session: DbSession, officer: Reviewer) -> Released:
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, **ERRORS},
 )
-def frame(case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime) -> Response:
+def frame(case_id: CaseId, session: DbSession, officer: Reviewer, rt: AppRuntime) -> Response:
     data, content_type = frame_image(session, rt.evidence, case_id=case_id, officer=officer)
     return Response(data, media_type=content_type, headers={"Cache-Control": EVIDENCE_CACHE})
 
@@ -160,7 +162,7 @@ def frame(case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime) -
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **ERRORS},
 )
-def plate(case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime) -> Response:
+def plate(case_id: CaseId, session: DbSession, officer: Reviewer, rt: AppRuntime) -> Response:
     data = plate_image(session, rt.evidence, case_id=case_id, officer=officer)
     return Response(data, media_type="image/png", headers={"Cache-Control": EVIDENCE_CACHE})
 
@@ -172,7 +174,7 @@ def plate(case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime) -
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, **ERRORS},
 )
 def owner_photo_image(
-    case_id: int, session: DbSession, officer: Reviewer, rt: AppRuntime
+    case_id: CaseId, session: DbSession, officer: Reviewer, rt: AppRuntime
 ) -> Response:
     data, content_type = owner_photo(session, rt.evidence, case_id=case_id, officer=officer)
     return Response(data, media_type=content_type, headers={"Cache-Control": EVIDENCE_CACHE})
@@ -188,9 +190,12 @@ def list_overrides(
     session: DbSession,
     _officer: Supervisor,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: Annotated[int | None, Query(description="page: decisions older than this")] = None,
+    before_id: Annotated[
+        int | None,
+        Query(ge=1, le=RECORD_ID_MAX, description="page: decisions older than this"),
+    ] = None,
 ) -> list[Override]:
-    return overrides(session, limit=limit, before_id=before_id)
+    return overrides(read_only(session), limit=limit, before_id=before_id)
 
 
 @router.get(
@@ -203,13 +208,14 @@ def stats(
     session: DbSession,
     _officer: StatsReader,
     rt: AppRuntime,
-    since: Annotated[datetime | None, Query(description="with offset; default 30 days ago")] = None,
-    until: Annotated[datetime | None, Query(description="with offset; default now")] = None,
+    since: Annotated[
+        SaneTime | None, Query(description="with offset, 2000-2099; default 30 days ago")
+    ] = None,
+    until: Annotated[
+        SaneTime | None, Query(description="with offset, 2000-2099; default now")
+    ] = None,
 ) -> ReviewStats:
     now = utcnow()
-    try:
-        start = require_aware(since, "since") if since else now - timedelta(days=30)
-        end = require_aware(until, "until") if until else now
-    except ValueError as exc:
-        raise ValidationFailed(str(exc)) from exc
-    return review_stats(session, settings=rt.settings, since=start, until=end, now=now)
+    start = since or now - timedelta(days=30)
+    end = until or now
+    return review_stats(read_only(session), settings=rt.settings, since=start, until=end, now=now)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from api.deps import AppRuntime, DbSession
+from api.hops import OneHopRoute
 from etle.errors import Forbidden, NotFound
 from notices.webhooks import (
     apply_events,
@@ -19,7 +20,7 @@ from notices.webhooks import (
     verify_whatsapp_webhook,
 )
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], route_class=OneHopRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "bad signature, or a replayed (stale) request"},
     404: {"description": "this gateway is not configured"},

@@ -121,20 +121,21 @@ def record_bank_payment(session: Session, paid: BankPayment, *, request_id: str)
         select(Payment).where(Payment.bank_transaction_id == paid.transaction_id)
     )
     if earlier is not None:
-        if earlier.payment_code != paid.payment_code or earlier.paid_amount_rp != paid.amount_rp:
-            raise TransactionReused(
-                f"transaction {paid.transaction_id} was already recorded for another payment "
-                "code or amount",
-                detail={"transaction_id": paid.transaction_id},
-            )
-        _set_outcome(session, request_id, "duplicate")
-        return Recorded(earlier, session.get_one(Case, earlier.case_id), True, [])
+        return _repeat(session, earlier, paid, request_id)
 
     payment = session.scalar(
-        select(Payment).where(Payment.payment_code == paid.payment_code).with_for_update()
+        select(Payment)
+        .where(Payment.payment_code == paid.payment_code)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if payment is None:
         raise UnknownPaymentCode(f"no payment has the code {paid.payment_code}")
+    if payment.bank_transaction_id == paid.transaction_id:
+        # The same transaction, sent again while the first was being applied: the lookup
+        # above ran before that one committed, and the row lock waited for it (PostgreSQL).
+        # Asked again under the lock, it is a repeat: answered as the first, never "refund".
+        return _repeat(session, payment, paid, request_id)
     if payment.status == PaymentStatus.PAID:
         raise AlreadyPaid(
             f"payment code {paid.payment_code} was already paid by another transaction: "
@@ -186,6 +187,19 @@ def record_bank_payment(session: Session, paid: BankPayment, *, request_id: str)
     )
     _set_outcome(session, request_id, "paid")
     return Recorded(payment, case, False, lifted)
+
+
+def _repeat(session: Session, earlier: Payment, paid: BankPayment, request_id: str) -> Recorded:
+    """A transaction recorded before: the first answer again, or a refusal if this one claims
+    another code or amount under the same transaction id."""
+    if earlier.payment_code != paid.payment_code or earlier.paid_amount_rp != paid.amount_rp:
+        raise TransactionReused(
+            f"transaction {paid.transaction_id} was already recorded for another payment "
+            "code or amount",
+            detail={"transaction_id": paid.transaction_id},
+        )
+    _set_outcome(session, request_id, "duplicate")
+    return Recorded(earlier, session.get_one(Case, earlier.case_id), True, [])
 
 
 def _remember_request(session: Session, request_id: str, paid: BankPayment) -> None:

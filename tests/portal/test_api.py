@@ -307,3 +307,38 @@ def test_the_supervisor_sees_the_owners_photo_beside_the_evidence(
     assert "Mobil saya putih" in page.text
     image = pclient.get(f"/console/cases/{case_id}/owner-photo")
     assert image.content == photo.getvalue()
+
+
+def _code(rt: Runtime, number: str) -> str:
+    with session_scope(rt.sessions) as session:
+        return session.scalars(
+            select(Notice.verification_code).where(Notice.notice_number == number)
+        ).one()
+
+
+def test_a_guarded_plate_opens_with_the_letters_code(make_rt: MakeRuntime) -> None:
+    rt = make_rt(portal_max_failures_per_address=50, portal_max_failures_per_plate=3)
+    number, plate = new_notice(rt)
+    with TestClient(create_app(rt)) as client:
+        for _ in range(3):
+            assert _lookup(client, _unknown(number), plate).status_code == 404
+        guarded = _lookup(client, number, plate)
+        assert guarded.status_code == 429
+        assert guarded.json()["detail"] == {"code": "plate_guarded"}
+        assert guarded.headers["Retry-After"] == str(rt.settings.portal_plate_window_seconds)
+        opened = client.get(
+            f"/api/v1/public/notices/{number}", params={"plate": plate, "code": _code(rt, number)}
+        )
+        assert opened.status_code == 200, opened.text
+        assert opened.json()["notice"]["notice_number"] == number
+
+
+def test_the_number_as_printed_with_a_dash_opens_the_notice(
+    prt: Runtime, pclient: TestClient
+) -> None:
+    """Issue 17: the lookup read the cleaned number but opened the raw one (logged a success,
+    answered 404)."""
+    number, plate = new_notice(prt)
+    answer = _lookup(pclient, f"{number[:4]}-{number[4:]}", plate)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["notice"]["notice_number"] == number

@@ -203,3 +203,31 @@ def test_the_documented_example_signature_is_what_the_server_computes() -> None:
         body.group(1).encode(),
     )
     assert signature.group(1) == expected
+
+
+@pytest.mark.parametrize("amount", ["500000", 500000.0, True])
+def test_an_amount_that_is_not_a_whole_json_number_is_refused(
+    prt: Runtime, pclient: TestClient, amount: object
+) -> None:
+    number, code = _issued(prt, pclient)
+    before = _state(prt, number)
+    response = callback(pclient, _body(code, amount_rp=amount))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "amount_rp"
+    assert _state(prt, number) == before
+
+
+@pytest.mark.parametrize(
+    "paid_at",
+    ["2099-01-01T10:00:00+07:00", "0001-01-01T00:00:00+07:00", "9999-12-31T23:59:59-07:00"],
+)
+def test_a_payment_time_in_the_future_or_out_of_range_is_refused(
+    prt: Runtime, pclient: TestClient, paid_at: str
+) -> None:
+    number, code = _issued(prt, pclient)
+    before = _state(prt, number)
+    response = callback(pclient, _body(code, paid_at=paid_at))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "paid_at"
+    assert _state(prt, number) == before
+    assert callback(pclient, _body(code)).status_code == 200  # the right one still goes through

@@ -184,19 +184,111 @@ def test_misses_from_one_address_lock_it_out_even_with_the_right_factors(
     assert _by_notice(session, settings, notice.notice_number, plate, "10.0.0.6").granted()
 
 
-def test_misses_about_one_plate_from_many_addresses_lock_that_plate(
-    session: Session, settings: AppSettings, notice: Notice
-) -> None:
-    """Guessing notice numbers for a known plate from many machines hits the per-plate limit."""
-    plate = _plate(session, notice)
+def _guesses(notice: Notice, count: int) -> list[str]:
+    """Well-formed notice numbers near the real one (an attacker's guesses), never it."""
     guesses = [notice.notice_number[:-3] + f"{i:02d}" for i in range(100)]
     guesses = [g + luhn_digit(g) for g in guesses]
-    guesses = [g for g in guesses if g != notice.notice_number]
-    for i, guess in enumerate(guesses[: settings.portal_max_failures_per_plate]):
+    return [g for g in guesses if g != notice.notice_number][:count]
+
+
+def _guard_plate(session: Session, settings: AppSettings, notice: Notice) -> None:
+    """An attacker guesses notice numbers for the plate from many machines, up to its limit."""
+    plate = _plate(session, notice)
+    for i, guess in enumerate(_guesses(notice, settings.portal_max_failures_per_plate)):
         with pytest.raises(NotFound):
             _by_notice(session, settings, guess, plate, f"10.1.0.{i}").granted()
-    with pytest.raises(RateLimited):
+
+
+def test_misses_about_one_plate_from_many_addresses_stop_guessing_its_notice_numbers(
+    session: Session, settings: AppSettings, notice: Notice
+) -> None:
+    """Past the plate's limit, number and plate alone open nothing, from any address, for the
+    plate's own (long) window: the guessing stops."""
+    plate = _plate(session, notice)
+    _guard_plate(session, settings, notice)
+    with pytest.raises(RateLimited) as caught:
         _by_notice(session, settings, notice.notice_number, plate, "10.2.0.1").granted()
+    assert caught.value.detail == {"code": lookup.PLATE_GUARDED}
+    assert caught.value.retry_after == settings.portal_plate_window_seconds
+    # Another plate is not affected.
+    other = sent(session, LocalBlobStore(settings.data_dir / "ev2"), settings)
+    assert _by_notice(session, settings, other.notice_number, _plate(session, other), "10.2.0.1")
+
+
+def test_an_attacker_cannot_lock_the_owner_out(
+    session: Session, settings: AppSettings, notice: Notice
+) -> None:
+    """Issue 17: misses about a plate used to lock its owner out for good. The owner holds the
+    letter, and its verification code opens the notice whatever strangers did; the code is
+    what a guesser lacks (docs/portal.md has the arithmetic)."""
+    plate = _plate(session, notice)
+    _guard_plate(session, settings, notice)
+    owner = "10.3.0.1"  # a new address: the owner's phone
+    result = lookup.by_notice(
+        session,
+        notice_number=notice.notice_number,
+        plate=plate,
+        code=notice.verification_code.lower(),  # as people type it
+        address=owner,
+        settings=settings,
+        key=settings.signing_key,
+    )
+    assert result.granted() == [(notice.case_id, notice.owner_id)]
+    # The guesser keeps going: refused at once, and the owner still gets in.
+    for i, guess in enumerate(_guesses(notice, 5)):
+        with pytest.raises(RateLimited):
+            _by_notice(session, settings, guess, plate, f"10.5.0.{i}").granted()
+    again = lookup.by_notice(
+        session,
+        notice_number=notice.notice_number,
+        plate=plate,
+        code=notice.verification_code,
+        address="10.3.0.2",
+        settings=settings,
+        key=settings.signing_key,
+    )
+    assert again.granted()
+
+
+def test_a_wrong_code_is_an_ordinary_miss_and_counts_against_the_address(
+    session: Session, settings: AppSettings, notice: Notice
+) -> None:
+    plate = _plate(session, notice)
+    _guard_plate(session, settings, notice)
+    wrong = "ABCDEFGH23" if notice.verification_code != "ABCDEFGH23" else "ABCDEFGH24"
+    attacker = "10.4.0.1"
+    for _ in range(settings.portal_max_failures_per_address):
+        with pytest.raises(NotFound):
+            lookup.by_notice(
+                session,
+                notice_number=notice.notice_number,  # even the right number and plate
+                plate=plate,
+                code=wrong,
+                address=attacker,
+                settings=settings,
+                key=settings.signing_key,
+            ).granted()
+    with pytest.raises(RateLimited) as caught:
+        lookup.by_notice(
+            session,
+            notice_number=notice.notice_number,
+            plate=plate,
+            code=notice.verification_code,
+            address=attacker,
+            settings=settings,
+            key=settings.signing_key,
+        ).granted()
+    assert caught.value.detail is None  # the address's own limit, not the plate's
+    with pytest.raises(ValidationFailed):
+        lookup.by_notice(
+            session,
+            notice_number=notice.notice_number,
+            plate=plate,
+            code="short",
+            address="10.4.0.2",
+            settings=settings,
+            key=settings.signing_key,
+        )
 
 
 def test_portal_misses_do_not_count_against_officer_sign_in(

@@ -19,6 +19,7 @@ from etle.notices.models import Notice
 from etle.notices.service import luhn_digit
 from etle.officers.models import LoginAttempt
 from etle.portal.models import CaseResponse, ScamReport
+from tests.portal.conftest import MakeRuntime
 from tests.portal.helpers import callback, form_token, new_notice
 
 NIK = "3171011503850007"
@@ -329,3 +330,31 @@ def test_a_speeding_notice_page_states_the_measured_speed_and_the_limit(
     assert "94 km/h (speed limit 60 km/h)" in english
     other, other_plate = new_notice(prt)
     assert "Kecepatan terukur" not in _open_notice(pclient, other, other_plate)
+
+
+def test_a_guarded_plate_asks_for_the_letters_code_on_the_web(make_rt: MakeRuntime) -> None:
+    from api.app import create_app
+
+    rt = make_rt(portal_max_failures_per_address=50, portal_max_failures_per_plate=2)
+    number, plate = new_notice(rt)
+    wrong = number[:-2] + "7"
+    wrong += luhn_digit(wrong)
+    with TestClient(create_app(rt), base_url="https://etle.example.id") as client:
+        page = client.get("/tilang")
+        form = {"mode": "notice", "notice_number": wrong, "plate": plate}
+        for _ in range(2):  # each answer carries a fresh form token
+            page = client.post("/tilang", data={**form, "csrf_token": form_token(page.text)})
+            assert page.status_code == 404
+        form = {**form, "notice_number": number}
+        asked = client.post("/tilang", data={**form, "csrf_token": form_token(page.text)})
+        assert asked.status_code == 429
+        assert 'name="code"' in asked.text  # the field appears, with the plate kept
+        with session_scope(rt.sessions) as session:
+            code = session.scalars(
+                select(Notice.verification_code).where(Notice.notice_number == number)
+            ).one()
+        opened = client.post(
+            "/tilang", data={**form, "code": code, "csrf_token": form_token(asked.text)}
+        )
+        assert opened.status_code == 200, opened.text
+        assert number in opened.text
