@@ -13,6 +13,9 @@ and OpenCV, each frame given as the bytes a camera would send (decoding included
 
 * ours: `load_recognizer` with the settings' defaults (reduced decode, detector views, four
   crops per plate, grammar decoder, decision);
+* previous: the same pipeline with the detector shipped before issue 14 (HyperLPR3's, trained
+  on Chinese plates) on its two views (`yellow,yellow-inverted`), so a new default detector is
+  compared with the old one side by side, in one run, on the same core;
 * baseline: full-size decode, one detector pass, fast-plate-ocr's `LicensePlateRecognizer.run`
   on each crop (greedy string), `camera_ingest/recognition/baseline.py`.
 
@@ -48,7 +51,11 @@ from camera_ingest.recognition.evaluation import (  # noqa: E402
     labelled_frames,
 )
 from camera_ingest.recognition.framing import decode_frame  # noqa: E402
-from camera_ingest.recognition.loading import load_baseline, load_recognizer  # noqa: E402
+from camera_ingest.recognition.loading import (  # noqa: E402
+    BASELINE_DETECTOR,
+    load_baseline,
+    load_recognizer,
+)
 from camera_ingest.recognition.pipeline import (  # noqa: E402
     FrameRecognizer,
     FrameResult,
@@ -202,12 +209,20 @@ def main() -> None:
 
     settings = IngestSettings(models_dir=Path(models))
     ours = load_recognizer(settings)
+    previous = load_recognizer(
+        IngestSettings(
+            models_dir=Path(models),
+            detector_model=BASELINE_DETECTOR,
+            detector_views="yellow,yellow-inverted",
+        )
+    )
     baseline = load_baseline(settings)
     results = {
         "ours": run(ours, frames),
+        "previous": run(previous, frames),
         "baseline": run(baseline, frames),
     }
-    o, b = results["ours"], results["baseline"]
+    o, p, b = results["ours"], results["previous"], results["baseline"]
     ratios = {
         "ms_per_frame_median": round(b["ms_per_frame_median"] / o["ms_per_frame_median"], 2),
         "cpu_ms_per_frame_median": round(
@@ -215,6 +230,9 @@ def main() -> None:
         ),
         "exact_read_rate": round(o["exact_read_rate"] / b["exact_read_rate"], 2),
         "recall_iou50": round(o["recall_iou50"] / b["recall_iou50"], 2),
+        "previous_over_ours_cpu": round(
+            p["cpu_ms_per_frame_median"] / o["cpu_ms_per_frame_median"], 2
+        ),
     }
     data = {
         "frames": len(frames),
@@ -226,6 +244,8 @@ def main() -> None:
         "baseline_over_ours_cpu": ratios["cpu_ms_per_frame_median"],
         "ours_over_baseline_exact": ratios["exact_read_rate"],
         "ours_over_baseline_recall": ratios["recall_iou50"],
+        "previous_over_ours_cpu": ratios["previous_over_ours_cpu"],
+        "previous_model": previous.model_name,
         "ours_stages": stages(ours, frames),
         "decoding_ms": decoders(frames),
     }
@@ -249,11 +269,15 @@ def main() -> None:
         "wrong_accepted",
         "accepted_on_unlabelled",
     ]
-    print(f"{'':28}{'ours':>10}{'baseline':>10}")
+    print(f"{'':28}{'ours':>10}{'previous':>10}{'baseline':>10}")
     for key in keys:
-        print(f"{key:28}{o[key]!s:>10}{b[key]!s:>10}")
+        print(f"{key:28}{o[key]!s:>10}{p[key]!s:>10}{b[key]!s:>10}")
     print(f"speed (baseline ms / ours ms, median): {ratios['ms_per_frame_median']}x")
     print(f"CPU time (baseline / ours, median): {ratios['cpu_ms_per_frame_median']}x")
+    print(
+        f"CPU time (previous default {previous.model_name} / ours, median): "
+        f"{ratios['previous_over_ours_cpu']}x"
+    )
     print(f"exact reads (ours / baseline): {ratios['exact_read_rate']}x")
     print(f"plate recall (ours / baseline): {ratios['recall_iou50']}x")
     print("ours, median ms by stage:", data["ours_stages"])

@@ -21,10 +21,16 @@ from etle.errors import ConfigError
 
 # Per detector: the model used when ETLE_DETECTOR_MODEL is unset, and the views it runs on.
 # The views are the best measured on the development photos (docs/recognition.md).
+# `etle_detector_v1` is our fine-tune of HyperLPR3's detector on Indonesian plates (issue 14,
+# docs/models.md): one plain pass finds more plates than the original's two views.
 DETECTOR_DEFAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "yolov5": ("hyperlpr3_y5fu_640x_sim", ("yellow", "yellow-inverted")),
+    "yolov5": ("etle_detector_v1", ("plain",)),
     "open-image-models": ("yolo-v9-t-640-license-plate-end2end", ("plain",)),
 }
+# The plainest recognizer (`etle eval --baseline`) keeps the detector as published.
+BASELINE_DETECTOR = "hyperlpr3_y5fu_640x_sim"
+# Detector files shipped inside the package; a file of the same name in ETLE_MODELS_DIR wins.
+PACKAGED_MODELS = Path(__file__).parent / "models"
 
 
 def load_recognizer(settings: IngestSettings) -> Recognizer:
@@ -60,8 +66,8 @@ def _load(
 
 def load_baseline(settings: IngestSettings) -> BaselineRecognizer:
     """The plainest recognizer (baseline.py), on the offline detector's file."""
-    model, _ = DETECTOR_DEFAULTS["yolov5"]
-    box_model = _box_model(settings.models_dir, "yolov5", settings.detector_model or model)
+    model = settings.detector_model or BASELINE_DETECTOR
+    box_model = _box_model(settings.models_dir, "yolov5", model)
     assert isinstance(box_model, YoloV5BoxModel)
     # As a plain user runs it: the detector's usual threshold, one plain resize.
     box_model.score_threshold = 0.25
@@ -123,15 +129,23 @@ def _box_model(models_dir: Path | None, kind: str, model: str) -> BoxModel:
         from camera_ingest.recognition.hub_detector import HubBoxModel
 
         return HubBoxModel(model)
-    if models_dir is None:
-        raise ConfigError(
-            "the yolov5 plate detector needs ETLE_MODELS_DIR (a folder with "
-            f"{model}.onnx); or set ETLE_DETECTOR=open-image-models (see docs/recognition.md)"
-        )
-    path = models_dir / f"{model}.onnx"
-    if not path.is_file():
-        raise ConfigError(f"plate detector not found: {path}")
+    path = detector_path(models_dir, model)
+    if path is None:
+        if models_dir is None:
+            raise ConfigError(
+                "the yolov5 plate detector needs ETLE_MODELS_DIR (a folder with "
+                f"{model}.onnx); or set ETLE_DETECTOR=open-image-models (see docs/recognition.md)"
+            )
+        raise ConfigError(f"plate detector not found: {models_dir / f'{model}.onnx'}")
     return YoloV5BoxModel(path)
+
+
+def detector_path(models_dir: Path | None, model: str) -> Path | None:
+    """The detector's file: ETLE_MODELS_DIR first (an operator's own), else the package's."""
+    for folder in (models_dir, PACKAGED_MODELS):
+        if folder is not None and (folder / f"{model}.onnx").is_file():
+            return folder / f"{model}.onnx"
+    return None
 
 
 def missing_model_files(settings: IngestSettings) -> list[str]:
@@ -146,7 +160,9 @@ def missing_model_files(settings: IngestSettings) -> list[str]:
     paths: list[Path] = []
     if kind == "yolov5":
         model = settings.detector_model or DETECTOR_DEFAULTS[kind][0]
-        paths.append(settings.models_dir / f"{model}.onnx")
+        paths.append(
+            detector_path(settings.models_dir, model) or settings.models_dir / f"{model}.onnx"
+        )
     try:
         paths += list(_ocr_files(settings.models_dir, settings.ocr_model) or ())
     except ConfigError as exc:

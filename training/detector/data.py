@@ -74,7 +74,9 @@ def read_yolo_folder(folder: Path, *, limit: int = 0) -> list[Scene]:
             if len(parts) < 5:
                 continue
             cx, cy, bw, bh = (float(v) for v in parts[1:5])
-            rows.append(((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h))
+            rows.append(
+                ((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
+            )
         if rows:
             scenes.append(Scene(cast(Image, image), np.array(rows, dtype=np.float32)))
         if limit and len(scenes) >= limit:
@@ -190,7 +192,7 @@ def _tile(
     tile = _resize(scene.image, tw, th)
     boxes = scene.boxes * np.array([tw / w, th / h, tw / w, th / h], np.float32)
     if rng.random() < 0.1:
-        tile = cast(Image, 255 - tile)
+        tile = 255 - tile
     else:
         tile = jitter_colour(rng, tile)
         invert_plates(rng, tile, boxes, inverted)

@@ -80,9 +80,12 @@ def _assign(
     gxy = tt[:, 0:2]
     gxi = torch.tensor([w, h], dtype=torch.float32) - gxy
     j, k = ((gxy % 1 < 0.5) & (gxy > 1)).T
-    l, m = ((gxi % 1 < 0.5) & (gxi > 1)).T
-    mask = torch.stack((torch.ones_like(j), j, k, l, m))  # (5, m)
-    rep = lambda x: x.repeat((5,) + (1,) * (x.dim() - 1))[mask.reshape(-1)]  # noqa: E731
+    left, top = ((gxi % 1 < 0.5) & (gxi > 1)).T
+    mask = torch.stack((torch.ones_like(j), j, k, left, top))  # (5, m)
+
+    def rep(x: torch.Tensor) -> torch.Tensor:
+        return x.repeat((5,) + (1,) * (x.dim() - 1))[mask.reshape(-1)]
+
     offsets = (torch.zeros_like(gxy)[None] + OFFSETS[:, None])[mask]
     tt, a_idx, t_idx = rep(tt), rep(a_idx), rep(t_idx)
     gij = (tt[:, 0:2] - offsets).long()

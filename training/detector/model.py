@@ -53,13 +53,18 @@ def head_info(graph: onnx.GraphProto) -> HeadInfo:
     ]
     if len(heads) != 3:
         raise ValueError(f"expected three YOLOv5 head convolutions, found {len(heads)}")
-    grids = []
+    grids: list[tuple[int, np.ndarray]] = []
     for node in graph.node:
         if node.op_type != "Mul":
             continue
         for name in node.input:
             value = inits.get(name)
-            if value is not None and value.ndim == 5 and value.shape[-1] == 2 and value[0, 0, 0, 0, 0] > 0:
+            if (
+                value is not None
+                and value.ndim == 5
+                and value.shape[-1] == 2
+                and value[0, 0, 0, 0, 0] > 0
+            ):
                 key = value.shape[2]
                 if all(g[0] != key for g in grids):
                     grids.append((key, value[0, :, 0, 0, :]))
@@ -111,7 +116,8 @@ class OnnxBackbone(nn.Module):
         if name in env:
             return env[name]
         if _key(name) in self.params:
-            return self.params[_key(name)]
+            param: torch.Tensor = self.params[_key(name)]
+            return param
         return self.consts[name]
 
     def _run(
@@ -122,11 +128,15 @@ class OnnxBackbone(nn.Module):
         x = args[0]
         assert x is not None
         if op == "Conv":
+            weight = args[1]
+            assert weight is not None
             pads = attrs.get("pads", [0, 0, 0, 0])
-            assert isinstance(pads, list) and pads[0] == pads[2] and pads[1] == pads[3]
+            assert isinstance(pads, list)
+            assert pads[0] == pads[2]
+            assert pads[1] == pads[3]
             return F.conv2d(
                 x,
-                args[1],
+                weight,
                 args[2] if len(args) > 2 else None,
                 stride=tuple(attrs.get("strides", [1, 1])),  # type: ignore[arg-type]
                 padding=(pads[0], pads[1]),
@@ -140,7 +150,11 @@ class OnnxBackbone(nn.Module):
         if op in ("Mul", "Add", "Sub", "Div"):
             y = args[1]
             assert y is not None
-            return {"Mul": torch.mul, "Add": torch.add, "Sub": torch.sub, "Div": torch.div}[op](x, y)
+            if op == "Mul":
+                return x * y
+            if op == "Add":
+                return x + y
+            return x - y if op == "Sub" else x / y
         if op == "Concat":
             return torch.cat([a for a in args if a is not None], dim=int(attrs["axis"]))  # type: ignore[call-overload]
         if op == "MaxPool":
@@ -153,7 +167,8 @@ class OnnxBackbone(nn.Module):
             )
         if op == "Resize":
             scales = args[2]
-            assert scales is not None and attrs.get("mode", b"nearest") == b"nearest"
+            assert scales is not None
+            assert attrs.get("mode", b"nearest") == b"nearest"
             return F.interpolate(x, scale_factor=(float(scales[2]), float(scales[3])))
         if op == "Transpose":
             return x.permute(*attrs["perm"])  # type: ignore[misc]
@@ -185,7 +200,8 @@ def _slice(x: torch.Tensor, *args: torch.Tensor | None) -> torch.Tensor:
     starts, ends = args[0], args[1]
     axes = args[2] if len(args) > 2 else None
     steps = args[3] if len(args) > 3 else None
-    assert starts is not None and ends is not None
+    assert starts is not None
+    assert ends is not None
     index: list[slice] = [slice(None)] * x.dim()
     axis_list = axes.tolist() if axes is not None else list(range(len(starts)))
     for n, axis in enumerate(axis_list):
@@ -207,7 +223,9 @@ def decode(raw: list[torch.Tensor], anchors: torch.Tensor) -> list[torch.Tensor]
         anchor = anchors[level].view(1, 3, 1, 1, 2)
         xy = (torch.sigmoid(p[..., 0:2]) * 2 - 0.5 + grid) * stride
         wh = (torch.sigmoid(p[..., 2:4]) * 2) ** 2 * anchor
-        corners = p[..., 5:13] * anchor.repeat(1, 1, 1, 1, 4) + (grid * stride).repeat(1, 1, 1, 1, 4)
+        corners = p[..., 5:13] * anchor.repeat(1, 1, 1, 1, 4) + (grid * stride).repeat(
+            1, 1, 1, 1, 4
+        )
         rows = torch.cat(
             (xy, wh, torch.sigmoid(p[..., 4:5]), corners, torch.sigmoid(p[..., 13:15])), dim=-1
         )
@@ -220,14 +238,58 @@ def load(path: Path) -> tuple[OnnxBackbone, onnx.ModelProto]:
     return OnnxBackbone(model), model
 
 
-def export_onnx(backbone: OnnxBackbone, template: onnx.ModelProto, path: Path) -> None:
-    """The template graph with the trained convolution weights in place of its own."""
+def export_onnx(
+    backbone: OnnxBackbone, template: onnx.ModelProto, path: Path, *, size: int = 640
+) -> None:
+    """The template graph with the trained convolution weights in place of its own, for a
+    `size` x `size` input (the template's constants are rewritten for another size)."""
     model = copy.deepcopy(template)
     trained = {k: v.detach().cpu().numpy() for k, v in backbone.params.items()}
     for init in model.graph.initializer:
         key = _key(init.name)
         if key in trained:
             init.CopyFrom(numpy_helper.from_array(trained[key].astype(np.float32), init.name))
+    old = int(model.graph.input[0].type.tensor_type.shape.dim[2].dim_value)
+    if size != old:
+        resize_graph(model, old, size)
     onnx.checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
+
+
+def resize_graph(model: onnx.ModelProto, old: int, new: int) -> None:
+    """Rewrite the constants that froze the input size: reshape targets holding feature sizes,
+    the decoding grids (cell index, cell index x stride, anchor sizes), the input and output
+    shapes. The service reads the input size from the file (`YoloV5BoxModel`)."""
+    if new % STRIDES[-1]:
+        raise ValueError(f"input size must be a multiple of {STRIDES[-1]}, not {new}")
+    sides = {old // s: new // s for s in STRIDES}
+    graph = model.graph
+    reshape_shapes = {n.input[1] for n in graph.node if n.op_type == "Reshape"}
+    for init in graph.initializer:
+        value = numpy_helper.to_array(init)
+        if init.name in reshape_shapes and value.ndim == 1 and value.size in (4, 5):
+            if value[-1] in sides and value[-2] == value[-1]:
+                value = value.copy()
+                value[-2:] = sides[int(value[-1])]
+                init.CopyFrom(numpy_helper.from_array(value, init.name))
+        elif value.ndim == 5 and value.shape[:2] == (1, 3) and value.shape[2] in sides:
+            init.CopyFrom(numpy_helper.from_array(_regrid(value, sides[value.shape[2]]), init.name))
+    graph.input[0].type.tensor_type.shape.dim[2].dim_value = new
+    graph.input[0].type.tensor_type.shape.dim[3].dim_value = new
+    rows = 3 * sum((new // s) ** 2 for s in STRIDES)
+    graph.output[0].type.tensor_type.shape.dim[1].dim_value = rows
+    del graph.value_info[:]
+
+
+def _regrid(value: np.ndarray, side: int) -> np.ndarray:
+    """A (1, 3, h, w, k) decoding constant for a side x side feature map."""
+    k = value.shape[-1]
+    if k != 2 or not value.any():
+        return np.zeros((1, 3, side, side, k), value.dtype)
+    if np.all(value == value[:, :, :1, :1, :]):  # anchor sizes: the same in every cell
+        return np.ascontiguousarray(np.broadcast_to(value[:, :, :1, :1, :], (1, 3, side, side, 2)))
+    step = float(value[0, 0, 0, 1, 0])  # 1: cell index; the stride: cell index x stride
+    ys, xs = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    grid = np.stack((xs, ys), -1)[None, None].astype(value.dtype) * step
+    return np.ascontiguousarray(np.broadcast_to(grid, (1, 3, side, side, 2)))

@@ -34,7 +34,7 @@ class Config:
     scenes: Path
     out: Path
     dev: Path | None = None
-    extra: Path | None = None
+    extra: tuple[Path, ...] = ()
     seed: int = 14
     steps: int = 3000
     batch: int = 4
@@ -47,6 +47,7 @@ class Config:
     scene_limit: int = 0
     dev_limit: int = 0
     threads: int = 2
+    synth_pool: int = 400
     mix: dict[str, float] = field(
         default_factory=lambda: {"mosaic": 0.6, "close": 0.15, "synthetic": 0.25, "frame": 0.3}
     )
@@ -58,9 +59,9 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def makers(cfg: Config, rng: np.random.Generator, log: Callable[[str], None]) -> tuple[
-    list[Callable[[np.random.Generator], data.Sample]], list[float]
-]:
+def makers(
+    cfg: Config, rng: np.random.Generator, log: Callable[[str], None]
+) -> tuple[list[Callable[[np.random.Generator], data.Sample]], list[float]]:
     scenes = data.read_yolo_folder(cfg.scenes, limit=cfg.scene_limit)
     log(f"scenes: {len(scenes)} from {cfg.scenes}")
     size, inv = cfg.size, cfg.inverted
@@ -68,28 +69,33 @@ def makers(cfg: Config, rng: np.random.Generator, log: Callable[[str], None]) ->
         "mosaic": lambda r: data.mosaic(r, scenes, size, inv),
         "close": lambda r: data.close(r, scenes, size, inv),
     }
-    synthetic = _synthetic(scenes, cfg, log)
+    synthetic = _synthetic(scenes, cfg, rng, log)
     if synthetic is not None:
         table["synthetic"] = synthetic
-    if cfg.extra is not None:
-        frames = data.read_yolo_folder(cfg.extra)
-        log(f"extra frames: {len(frames)} from {cfg.extra}")
+    if cfg.extra:
+        frames = [scene for folder in cfg.extra for scene in data.read_yolo_folder(folder)]
+        log(f"extra frames: {len(frames)} from {', '.join(map(str, cfg.extra))}")
         table["frame"] = lambda r: data.frame(r, frames, size, inv)
     names = [n for n in cfg.mix if n in table]
     weights = np.array([cfg.mix[n] for n in names])
-    log("mix: " + ", ".join(f"{n} {w / weights.sum():.2f}" for n, w in zip(names, weights)))
+    log(
+        "mix: "
+        + ", ".join(f"{n} {w / weights.sum():.2f}" for n, w in zip(names, weights, strict=True))
+    )
     return [table[n] for n in names], list(weights / weights.sum())
 
 
 def _synthetic(
-    scenes: list[data.Scene], cfg: Config, log: Callable[[str], None]
+    scenes: list[data.Scene], cfg: Config, rng: np.random.Generator, log: Callable[[str], None]
 ) -> Callable[[np.random.Generator], data.Sample] | None:
     try:
         from training.detector.synthetic import SyntheticPlates
     except ImportError as exc:  # the renderer (training/synth) is not in this checkout
         log(f"synthetic plates: not available ({exc})")
         return None
-    plates = SyntheticPlates(scenes, cfg.size, cfg.inverted)
+    started = time.monotonic()
+    plates = SyntheticPlates(scenes, cfg.size, cfg.inverted, rng, pool=cfg.synth_pool)
+    log(f"synthetic plates: {len(plates.pool)} rendered in {time.monotonic() - started:.1f} s")
     return plates.sample
 
 
@@ -131,8 +137,10 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
             return
         found = score(checkpoint, dev, cfg.views)
         history.append({"step": step, **asdict(found), "minutes": _minutes(started)})
-        log(f"step {step}: dev recall {found.recall:.3f} iou {found.mean_iou:.3f} "
-            f"boxes/frame {found.boxes_per_frame} ({_minutes(started):.1f} min)")
+        log(
+            f"step {step}: dev recall {found.recall:.3f} iou {found.mean_iou:.3f} "
+            f"boxes/frame {found.boxes_per_frame} ({_minutes(started):.1f} min)"
+        )
         if found.key > best[0]:
             best = (found.key, step, found)
             shutil.copyfile(checkpoint, result)
@@ -149,14 +157,16 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
         x, targets = batch_tensors(samples)
         loss, parts = yolo_loss(backbone(x), targets, anchors)
         optimiser.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(params, 10.0)
         optimiser.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 50 == 0:
-            log(f"step {step}/{cfg.steps} loss {np.mean(losses[-50:]):.3f} "
+            log(
+                f"step {step}/{cfg.steps} loss {np.mean(losses[-50:]):.3f} "
                 f"box {parts['box']:.3f} obj {parts['obj']:.3f} lr {lr:.2e} "
-                f"({_minutes(started):.1f} min)")
+                f"({_minutes(started):.1f} min)"
+            )
         if step % cfg.eval_every == 0 or step == cfg.steps:
             evaluate(step)
             backbone.train()
@@ -166,7 +176,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
         "best_step": best[1],
         "best": asdict(best[2]) if best[2] else None,
         "minutes": round(_minutes(started), 1),
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
+        "config": json.loads(json.dumps(asdict(cfg), default=str)),
         "history": history,
     }
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2))
