@@ -27,7 +27,7 @@ DEV = SHARED / "datasets" / "id-plates-dev"
 
 # The full recipe: measured to finish within 90 minutes on the development machine's 2 cores
 # (docs/models.md has the run's log).
-FULL = {"steps": 3000, "batch": 4, "size": 512, "eval_every": 250}
+FULL = {"steps": 800, "batch": 4, "size": 512, "eval_every": 100, "warmup": 50}
 # The smoke run: every stage once, on a handful of scenes and frames, in well under a minute.
 SMOKE = {
     "steps": 6,
@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--steps", type=int, help="override the recipe's step count")
+    parser.add_argument(
+        "--input-size", type=int, help="the exported model's input side (multiple of 32)"
+    )
     args = parser.parse_args(argv)
     for name, path in (
         ("--base", args.base),
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     recipe = dict(SMOKE if args.smoke else FULL)
     if args.steps:
         recipe["steps"] = args.steps
+    if args.input_size:
+        recipe["input_size"] = args.input_size
     cfg = Config(
         base=args.base,
         scenes=args.scenes,

@@ -22,6 +22,7 @@ import torch
 
 from training.detector import data
 from training.detector.devset import DevFrame, DevScore, load_dev, score
+from training.detector.distractors import paste_distractors
 from training.detector.loss import yolo_loss
 from training.detector.model import export_onnx, load
 
@@ -38,12 +39,14 @@ class Config:
     seed: int = 14
     steps: int = 3000
     batch: int = 4
-    size: int = 512
+    size: int = 512  # training crops (the network is convolutional: plates keep their size)
+    input_size: int = 640  # the exported model's input
     lr: float = 5e-4
     warmup: int = 100
     eval_every: int = 250
     views: tuple[str, ...] = ("plain",)
     inverted: float = 0.4  # probability a plate is turned white-on-black
+    distractors: float = 0.6  # probability an image gets signs and lamps (distractors.py)
     scene_limit: int = 0
     dev_limit: int = 0
     threads: int = 2
@@ -130,7 +133,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
 
     def evaluate(step: int) -> None:
         nonlocal best
-        export_onnx(backbone, template, checkpoint)
+        export_onnx(backbone, template, checkpoint, size=cfg.input_size)
         if not dev:
             shutil.copyfile(checkpoint, result)
             best = (0.0, step, None)
@@ -153,7 +156,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
         for group in optimiser.param_groups:
             group["lr"] = lr
         picks = rng.choice(len(make), size=cfg.batch, p=weights)
-        samples = [data.degrade(rng, make[int(k)](rng)) for k in picks]
+        samples = [data.degrade(rng, _with_distractors(cfg, rng, make[int(k)](rng))) for k in picks]
         x, targets = batch_tensors(samples)
         loss, parts = yolo_loss(backbone(x), targets, anchors)
         optimiser.zero_grad(set_to_none=True)
@@ -182,6 +185,12 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2))
     log(f"best step {best[1]}: {summary['best']} -> {result} ({summary['minutes']} min)")
     return summary
+
+
+def _with_distractors(cfg: Config, rng: np.random.Generator, sample: data.Sample) -> data.Sample:
+    if rng.random() < cfg.distractors:
+        paste_distractors(rng, sample.image, sample.boxes, int(rng.integers(1, 5)))
+    return sample
 
 
 def _lr(cfg: Config, step: int) -> float:
