@@ -27,7 +27,7 @@ DEV = SHARED / "datasets" / "id-plates-dev"
 
 # The full recipe: measured to finish within 90 minutes on the development machine's 2 cores
 # (docs/models.md has the run's log).
-FULL = {"steps": 800, "batch": 4, "size": 512, "eval_every": 100, "warmup": 50}
+FULL = {"steps": 1000, "batch": 4, "size": 512, "eval_every": 100, "warmup": 50}
 # The smoke run: every stage once, on a handful of scenes and frames, in well under a minute.
 SMOKE = {
     "steps": 6,
@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-dev", action="store_true", help="no checkpoint selection: keep the last step"
     )
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--distractors",
+        type=float,
+        help="probability an image gets unlabelled signs and lamps (default 0: see models.md)",
+    )
     parser.add_argument("--steps", type=int, help="override the recipe's step count")
     parser.add_argument(
         "--input-size", type=int, help="the exported model's input side (multiple of 32)"
@@ -77,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     recipe = dict(SMOKE if args.smoke else FULL)
     if args.steps:
         recipe["steps"] = args.steps
+    if args.distractors is not None:
+        recipe["distractors"] = args.distractors
     if args.input_size:
         recipe["input_size"] = args.input_size
     cfg = Config(

@@ -76,7 +76,8 @@ def _sign(rng: np.random.Generator) -> data.Image:
             width = int(height * rng.choice([7.0, 9.0])) if rng.random() < 0.5 else width
             height = int(width * rng.uniform(0.8, 1.6)) if width / height < 6 else height
     else:
-        hsv = np.uint8([[[rng.integers(0, 180), rng.integers(120, 256), rng.integers(90, 256)]]])
+        hue = (rng.integers(0, 180), rng.integers(120, 256), rng.integers(90, 256))
+        hsv = np.array([[hue]], dtype=np.uint8)
         ground = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float64)
     patch = np.empty((height, width, 3), np.uint8)
     patch[:] = ground

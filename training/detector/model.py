@@ -257,6 +257,17 @@ def export_onnx(
     onnx.save(model, str(path))
 
 
+def set_metadata(path: Path, values: dict[str, str]) -> None:
+    """Add metadata (e.g. the calibrated score threshold) to an ONNX file in place."""
+    model = onnx.load(str(path))
+    kept = [p for p in model.metadata_props if p.key not in values]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    for key, value in values.items():
+        model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
+    onnx.save(model, str(path))
+
+
 def resize_graph(model: onnx.ModelProto, old: int, new: int) -> None:
     """Rewrite the constants that froze the input size: reshape targets holding feature sizes,
     the decoding grids (cell index, cell index x stride, anchor sizes), the input and output
