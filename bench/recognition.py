@@ -8,8 +8,9 @@ a mirror image of its own left and right edges (so the padding costs a decoder w
 picture content costs), and saved as a JPEG at quality 92. The labels move with the picture, so
 both systems are also scored on these frames.
 
-Both systems run in the same process, pinned to one core, with one-thread onnxruntime sessions
-and OpenCV, each frame given as the bytes a camera would send (decoding included):
+The systems run in the same process, pinned to one core, frame by frame in turn (so a change
+in load falls on all alike), with one-thread onnxruntime sessions and OpenCV, each frame given
+as the bytes a camera would send (decoding included):
 
 * ours: `load_recognizer` with the settings' defaults (reduced decode, detector views, four
   crops per plate, grammar decoder, decision);
@@ -47,8 +48,9 @@ from camera_ingest.config import IngestSettings  # noqa: E402
 from camera_ingest.recognition.evaluation import (  # noqa: E402
     Label,
     LabelledFrame,
-    evaluate,
+    Report,
     labelled_frames,
+    score_frame,
 )
 from camera_ingest.recognition.framing import decode_frame  # noqa: E402
 from camera_ingest.recognition.loading import (  # noqa: E402
@@ -105,16 +107,28 @@ class Counting:
         return result
 
 
-def run(recognizer: FrameRecognizer, frames: list[LabelledFrame]) -> dict[str, Any]:
-    recognizer.recognize_bytes(frames[0].path.read_bytes())  # warm-up: first-run allocations
-    counted = Counting(recognizer)
-    report = evaluate(counted, frames)
-    summary: dict[str, Any] = dict(report.summary())
-    summary["plates_found"] = counted.plates
-    summary["ms_per_plate"] = round(sum(report.ms) / max(1, counted.plates), 1)
-    summary["frames_per_second"] = round(1000 / statistics.fmean(report.ms), 2)
-    summary["cpu_ms_per_frame_median"] = round(statistics.median(counted.cpu_ms), 1)
-    return summary
+def run(recognizers: dict[str, FrameRecognizer], frames: list[LabelledFrame]) -> dict[str, Any]:
+    """Every system on every frame, interleaved frame by frame (the order rotating), so a change
+    in how busy the shared machine is falls on all of them alike."""
+    counted = {name: Counting(r) for name, r in recognizers.items()}
+    reports = {name: Report() for name in recognizers}
+    for recognizer in recognizers.values():
+        recognizer.recognize_bytes(frames[0].path.read_bytes())  # warm-up: first-run allocations
+    names = list(recognizers)
+    for n, frame in enumerate(frames):
+        data = frame.path.read_bytes()
+        for name in names[n % len(names) :] + names[: n % len(names)]:
+            score_frame(reports[name], frame, counted[name].recognize_bytes(data))
+    results = {}
+    for name in names:
+        report, counter = reports[name], counted[name]
+        summary: dict[str, Any] = dict(report.summary())
+        summary["plates_found"] = counter.plates
+        summary["ms_per_plate"] = round(sum(report.ms) / max(1, counter.plates), 1)
+        summary["frames_per_second"] = round(1000 / statistics.fmean(report.ms), 2)
+        summary["cpu_ms_per_frame_median"] = round(statistics.median(counter.cpu_ms), 1)
+        results[name] = summary
+    return results
 
 
 def stages(recognizer: Recognizer, frames: list[LabelledFrame]) -> dict[str, float]:
@@ -217,11 +231,7 @@ def main() -> None:
         )
     )
     baseline = load_baseline(settings)
-    results = {
-        "ours": run(ours, frames),
-        "previous": run(previous, frames),
-        "baseline": run(baseline, frames),
-    }
+    results = run({"ours": ours, "previous": previous, "baseline": baseline}, frames)
     o, p, b = results["ours"], results["previous"], results["baseline"]
     ratios = {
         "ms_per_frame_median": round(b["ms_per_frame_median"] / o["ms_per_frame_median"], 2),

@@ -76,7 +76,7 @@ def test_not_ready_names_each_failed_check(make_rt, tmp_path: Path) -> None:  # 
     assert body["disk"].startswith("failed")
     assert "ETLE_MIN_FREE_DISK_MB" in body["disk"]
     assert body["models"].startswith("failed")
-    assert "hyperlpr3_y5fu_640x_sim.onnx" in body["models"]
+    assert "cct_xs_v1_global.onnx" in body["models"]
 
 
 def test_metrics_are_off_without_a_token_and_closed_to_a_wrong_one(make_rt) -> None:  # type: ignore[no-untyped-def]
