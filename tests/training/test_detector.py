@@ -102,8 +102,14 @@ def test_smoke_run_exports_a_model_the_service_loads_and_that_finds_plates(
     if not (SCENES / "labels").is_dir():
         pytest.skip(f"training photos not found at {SCENES}")
     out = tmp_path / "run"
+    # Officer-confirmed frames as `etle training export` writes them join with one flag.
+    extra = tmp_path / "export"
+    extra.mkdir()
+    cv2.imwrite(str(extra / "frame1.jpg"), _picture())
+    (extra / "frame1.txt").write_text("0 0.5 0.66 0.1875 0.075 B1234XY\n")
+    command = ["-m", "training.detector", "--smoke", "--out", str(out), "--extra", str(extra)]
     result = subprocess.run(
-        [sys.executable, "-m", "training.detector", "--smoke", "--out", str(out)],
+        [sys.executable, *command],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -112,7 +118,7 @@ def test_smoke_run_exports_a_model_the_service_loads_and_that_finds_plates(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     model_path = out / "etle_detector_v1.onnx"
-    assert (out / "train.log").is_file()
+    assert "extra frames: 1" in (out / "train.log").read_text()
     assert (out / "summary.json").is_file()
     model = YoloV5BoxModel(model_path)
     assert model.input_size == 640

@@ -42,7 +42,9 @@ SMOKE = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training.detector", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for the model and log")
     parser.add_argument("--smoke", action="store_true", help="a tiny run that proves the pipeline")
     parser.add_argument(
