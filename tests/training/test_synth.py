@@ -44,8 +44,11 @@ def test_both_schemes_render_with_the_date_line() -> None:
     rng = np.random.default_rng(2)
     black = render_plate("B1234ABC", scheme="black", rng=rng, date_line="06.28")
     white = render_plate("B1234ABC", scheme="white", rng=rng, date_line="06.28", height=64)
-    assert black.dtype == np.uint8 and black.ndim == 3 and black.shape[2] == 3
-    assert black.shape[0] == 96 and white.shape[0] == 64
+    assert black.dtype == np.uint8
+    assert black.ndim == 3
+    assert black.shape[2] == 3
+    assert black.shape[0] == 96
+    assert white.shape[0] == 64
     assert 2.0 < black.shape[1] / black.shape[0] < 3.5
     # White on black is mostly dark; black on white mostly light.
     assert np.median(black) < 100 < np.median(white)
@@ -73,7 +76,8 @@ def test_augmentation_keeps_the_image_shape() -> None:
     assert framed.shape[0] == plate.shape[0] + 2 * round(0.1 * plate.shape[0])
     for _ in range(20):
         out = augment(framed, rng, strength=1.5)
-        assert out.shape == framed.shape and out.dtype == np.uint8
+        assert out.shape == framed.shape
+        assert out.dtype == np.uint8
     assert perspective_matrix(100, 40, rng).shape == (3, 3)
 
 

@@ -73,6 +73,19 @@ def perspective(image: Image, rng: np.random.Generator, *, strength: float = 0.0
     return cast(Image, warped)
 
 
+def bend(image: Image, rng: np.random.Generator, *, strength: float = 0.12) -> Image:
+    """A bent plate (motorcycle plates often are): rows curve up or down towards the sides by
+    up to `strength` of the height."""
+    height, width = image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    curve = ((xs - width / 2) / (width / 2)) ** 2 * rng.uniform(-strength, strength) * height
+    tilt = (xs / width - 0.5) * rng.uniform(-0.5, 0.5) * strength * height
+    warped = cv2.remap(
+        image, xs, ys + curve + tilt, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return cast(Image, warped)
+
+
 def low_resolution(image: Image, rng: np.random.Generator, *, min_width: int = 48) -> Image:
     """Seen from far away: shrunk to 48-160 px wide, then back to its size."""
     height, width = image.shape[:2]
@@ -144,8 +157,9 @@ def augment(image: Image, rng: np.random.Generator, *, strength: float = 1.0) ->
     """A chain of camera effects, each with its own probability (scaled by `strength`)."""
     steps: tuple[tuple[float, Callable[[Image], Image]], ...] = (
         (0.6, lambda im: perspective(im, rng, strength=0.06 * strength)),
+        (0.15, lambda im: bend(im, rng)),
         (0.5, lambda im: colour_jitter(im, rng)),
-        (0.45, lambda im: low_resolution(im, rng)),
+        (0.6, lambda im: low_resolution(im, rng)),
         (0.4, lambda im: blur(im, rng)),
         (0.25, lambda im: low_light(im, rng)),
         (0.1, lambda im: glare(im, rng)),

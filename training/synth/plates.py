@@ -62,7 +62,8 @@ JAKARTA_SUB_AREA_SHARE = 0.7  # B plates whose first suffix letter names a Jakar
 # Plate proportions (width / height): cars 395 x 135 mm, motorcycles 250 x 105 mm.
 CAR_ASPECT = (2.75, 3.3)
 MOTORCYCLE_ASPECT = (2.2, 2.5)
-MOTORCYCLE_SHARE = 0.3
+MOTORCYCLE_SHARE = 0.4
+DATE_STRIP_SHARE = 0.12  # the month.year on a strip of the opposite colour (older plates)
 
 _TEXT = re.compile(r"^([A-Z]{1,2})([0-9]{1,4})([A-Z]{0,3})$")
 _DATE = re.compile(r"^([0-9]{2})[.·]([0-9]{2})$")
@@ -188,7 +189,17 @@ def render_plate(
         date_top = top + band + rng.uniform(0.04, 0.09) * height
         date_height = round(min(rng.uniform(0.13, 0.19) * height, height - date_top - 2))
         if date_height >= 4:
-            _draw_date(ink, date.groups(), font, date_height, round(date_top), rng)
+            if rng.random() < DATE_STRIP_SHARE:
+                # Older plates: the date on a strip of the opposite colour along the bottom.
+                strip = np.zeros_like(ink)
+                _draw_date(strip, date.groups(), font, date_height, round(date_top), rng)
+                rows = slice(max(0, round(date_top - 0.04 * height)), height)
+                drawn = np.nonzero(strip.max(axis=0))[0]
+                start = drawn[0] if drawn.size else width // 3
+                columns = slice(max(0, round(start - rng.uniform(0.03, 0.25) * width)), width)
+                ink[rows, columns] = 1.0 - strip[rows, columns]
+            else:
+                _draw_date(ink, date.groups(), font, date_height, round(date_top), rng)
 
     return _paint(ink, scheme, rng)
 
