@@ -8,11 +8,15 @@ a mirror image of its own left and right edges (so the padding costs a decoder w
 picture content costs), and saved as a JPEG at quality 92. The labels move with the picture, so
 both systems are also scored on these frames.
 
-Both systems run in the same process, pinned to one core, with one-thread onnxruntime sessions
-and OpenCV, each frame given as the bytes a camera would send (decoding included):
+The systems run in the same process, pinned to one core, frame by frame in turn (so a change
+in load falls on all alike), with one-thread onnxruntime sessions and OpenCV, each frame given
+as the bytes a camera would send (decoding included):
 
 * ours: `load_recognizer` with the settings' defaults (reduced decode, detector views, four
   crops per plate, grammar decoder, decision);
+* previous: the same pipeline with the detector shipped before issue 14 (HyperLPR3's, trained
+  on Chinese plates) on its two views (`yellow,yellow-inverted`), so a new default detector is
+  compared with the old one side by side, in one run, on the same core;
 * baseline: full-size decode, one detector pass, fast-plate-ocr's `LicensePlateRecognizer.run`
   on each crop (greedy string), `camera_ingest/recognition/baseline.py`.
 
@@ -44,11 +48,16 @@ from camera_ingest.config import IngestSettings  # noqa: E402
 from camera_ingest.recognition.evaluation import (  # noqa: E402
     Label,
     LabelledFrame,
-    evaluate,
+    Report,
     labelled_frames,
+    score_frame,
 )
 from camera_ingest.recognition.framing import decode_frame  # noqa: E402
-from camera_ingest.recognition.loading import load_baseline, load_recognizer  # noqa: E402
+from camera_ingest.recognition.loading import (  # noqa: E402
+    BASELINE_DETECTOR,
+    load_baseline,
+    load_recognizer,
+)
 from camera_ingest.recognition.pipeline import (  # noqa: E402
     FrameRecognizer,
     FrameResult,
@@ -98,16 +107,28 @@ class Counting:
         return result
 
 
-def run(recognizer: FrameRecognizer, frames: list[LabelledFrame]) -> dict[str, Any]:
-    recognizer.recognize_bytes(frames[0].path.read_bytes())  # warm-up: first-run allocations
-    counted = Counting(recognizer)
-    report = evaluate(counted, frames)
-    summary: dict[str, Any] = dict(report.summary())
-    summary["plates_found"] = counted.plates
-    summary["ms_per_plate"] = round(sum(report.ms) / max(1, counted.plates), 1)
-    summary["frames_per_second"] = round(1000 / statistics.fmean(report.ms), 2)
-    summary["cpu_ms_per_frame_median"] = round(statistics.median(counted.cpu_ms), 1)
-    return summary
+def run(recognizers: dict[str, FrameRecognizer], frames: list[LabelledFrame]) -> dict[str, Any]:
+    """Every system on every frame, interleaved frame by frame (the order rotating), so a change
+    in how busy the shared machine is falls on all of them alike."""
+    counted = {name: Counting(r) for name, r in recognizers.items()}
+    reports = {name: Report() for name in recognizers}
+    for recognizer in recognizers.values():
+        recognizer.recognize_bytes(frames[0].path.read_bytes())  # warm-up: first-run allocations
+    names = list(recognizers)
+    for n, frame in enumerate(frames):
+        data = frame.path.read_bytes()
+        for name in names[n % len(names) :] + names[: n % len(names)]:
+            score_frame(reports[name], frame, counted[name].recognize_bytes(data))
+    results = {}
+    for name in names:
+        report, counter = reports[name], counted[name]
+        summary: dict[str, Any] = dict(report.summary())
+        summary["plates_found"] = counter.plates
+        summary["ms_per_plate"] = round(sum(report.ms) / max(1, counter.plates), 1)
+        summary["frames_per_second"] = round(1000 / statistics.fmean(report.ms), 2)
+        summary["cpu_ms_per_frame_median"] = round(statistics.median(counter.cpu_ms), 1)
+        results[name] = summary
+    return results
 
 
 def stages(recognizer: Recognizer, frames: list[LabelledFrame]) -> dict[str, float]:
@@ -200,12 +221,17 @@ def main() -> None:
 
     settings = IngestSettings()  # the shipped models, or ETLE_MODELS_DIR
     ours = load_recognizer(settings)
+    previous = load_recognizer(
+        settings.model_copy(
+            update={
+                "detector_model": BASELINE_DETECTOR,
+                "detector_views": "yellow,yellow-inverted",
+            }
+        )
+    )
     baseline = load_baseline(settings)
-    results = {
-        "ours": run(ours, frames),
-        "baseline": run(baseline, frames),
-    }
-    o, b = results["ours"], results["baseline"]
+    results = run({"ours": ours, "previous": previous, "baseline": baseline}, frames)
+    o, p, b = results["ours"], results["previous"], results["baseline"]
     ratios = {
         "ms_per_frame_median": round(b["ms_per_frame_median"] / o["ms_per_frame_median"], 2),
         "cpu_ms_per_frame_median": round(
@@ -213,6 +239,9 @@ def main() -> None:
         ),
         "exact_read_rate": round(o["exact_read_rate"] / b["exact_read_rate"], 2),
         "recall_iou50": round(o["recall_iou50"] / b["recall_iou50"], 2),
+        "previous_over_ours_cpu": round(
+            p["cpu_ms_per_frame_median"] / o["cpu_ms_per_frame_median"], 2
+        ),
     }
     data = {
         "frames": len(frames),
@@ -224,6 +253,8 @@ def main() -> None:
         "baseline_over_ours_cpu": ratios["cpu_ms_per_frame_median"],
         "ours_over_baseline_exact": ratios["exact_read_rate"],
         "ours_over_baseline_recall": ratios["recall_iou50"],
+        "previous_over_ours_cpu": ratios["previous_over_ours_cpu"],
+        "previous_model": previous.model_name,
         "ours_stages": stages(ours, frames),
         "decoding_ms": decoders(frames),
     }
@@ -247,11 +278,15 @@ def main() -> None:
         "wrong_accepted",
         "accepted_on_unlabelled",
     ]
-    print(f"{'':28}{'ours':>10}{'baseline':>10}")
+    print(f"{'':28}{'ours':>10}{'previous':>10}{'baseline':>10}")
     for key in keys:
-        print(f"{key:28}{o[key]!s:>10}{b[key]!s:>10}")
+        print(f"{key:28}{o[key]!s:>10}{p[key]!s:>10}{b[key]!s:>10}")
     print(f"speed (baseline ms / ours ms, median): {ratios['ms_per_frame_median']}x")
     print(f"CPU time (baseline / ours, median): {ratios['cpu_ms_per_frame_median']}x")
+    print(
+        f"CPU time (previous default {previous.model_name} / ours, median): "
+        f"{ratios['previous_over_ours_cpu']}x"
+    )
     print(f"exact reads (ours / baseline): {ratios['exact_read_rate']}x")
     print(f"plate recall (ours / baseline): {ratios['recall_iou50']}x")
     print("ours, median ms by stage:", data["ours_stages"])

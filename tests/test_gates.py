@@ -32,6 +32,16 @@ def test_mypy_strict_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
+def test_mypy_strict_is_clean_on_the_training_code() -> None:
+    if not _has_module("mypy"):
+        pytest.skip("mypy is not installed (pip install -e '.[dev]')")
+    if not (_has_module("torch") and _has_module("onnxscript")):
+        pytest.skip("training/ needs the [train] extra (pip install -e '.[dev,train]')")
+    result = _run(sys.executable, "-m", "mypy", "-p", "training")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _has_module(name: str) -> bool:
     import importlib.util
 

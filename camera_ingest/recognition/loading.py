@@ -34,11 +34,15 @@ PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
 DEFAULT_DETECTOR = "yolov5"  # ETLE_DETECTOR unset
 DEFAULT_OCR_MODEL = "cct-xs-v1-global-model"  # ETLE_OCR_MODEL unset: a hub name, or an .onnx file
 # Per detector family: the model used when ETLE_DETECTOR_MODEL is unset, and the views it runs
-# on (the best measured on the development photos, docs/recognition.md).
+# on (the best measured on the development photos, docs/recognition.md). `etle_detector_v1` is
+# our fine-tune of HyperLPR3's detector on Indonesian plates (issue 14, docs/models.md): one
+# plain pass finds more plates than the original's two views.
 DETECTOR_DEFAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "yolov5": ("hyperlpr3_y5fu_640x_sim", ("yellow", "yellow-inverted")),
+    "yolov5": ("etle_detector_v1", ("plain",)),
     "open-image-models": ("yolo-v9-t-640-license-plate-end2end", ("plain",)),
 }
+# The plainest recognizer (`etle eval --baseline`) keeps the detector as published.
+BASELINE_DETECTOR = "hyperlpr3_y5fu_640x_sim"
 
 
 def model_folders(settings: IngestSettings) -> tuple[Path, ...]:
@@ -101,9 +105,8 @@ def _load(
 
 def load_baseline(settings: IngestSettings) -> BaselineRecognizer:
     """The plainest recognizer (baseline.py), on the offline detector's file."""
-    model, _ = DETECTOR_DEFAULTS["yolov5"]
     folders = model_folders(settings)
-    box_model = _box_model(folders, "yolov5", settings.detector_model or model)
+    box_model = _box_model(folders, "yolov5", settings.detector_model or BASELINE_DETECTOR)
     assert isinstance(box_model, YoloV5BoxModel)
     # As a plain user runs it: the detector's usual threshold, one plain resize.
     box_model.score_threshold = 0.25

@@ -4,7 +4,10 @@
   (`views.py`) is applied to the resized pixels only, so the padding stays black;
 * output rows are (cx, cy, w, h, objectness, 8 corner values, 2 class scores); score is
   objectness x best class score, then the letterbox is undone (`MultiPassDetector` merges the
-  views with non-maximum suppression).
+  views with non-maximum suppression);
+* the score threshold is the model's own when its file carries one (metadata
+  `etle_score_threshold`, chosen on the development photos by its training run,
+  training/detector), else 0.15: scores of a fine-tuned model are not the original's.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from camera_ingest.recognition.framing import Image
 from camera_ingest.recognition.runtime import onnx_session
 from camera_ingest.recognition.views import VIEWS
 
+DEFAULT_SCORE_THRESHOLD = 0.15
+SCORE_THRESHOLD_KEY = "etle_score_threshold"
+
 
 class YoloV5BoxModel:
     def __init__(
         self,
         model_path: Path,
         *,
-        score_threshold: float = 0.15,
+        score_threshold: float | None = None,
         nms_iou: float = 0.45,
         fast_shrink: bool = True,
     ) -> None:
@@ -37,7 +43,8 @@ class YoloV5BoxModel:
         model_input = self._session.get_inputs()[0]
         self._input_name = model_input.name
         self.input_size = int(model_input.shape[2])
-        self.score_threshold = score_threshold
+        own = self._session.get_modelmeta().custom_metadata_map.get(SCORE_THRESHOLD_KEY)
+        self.score_threshold = score_threshold or float(own or DEFAULT_SCORE_THRESHOLD)
         self.nms_iou = nms_iou
         self.fast_shrink = fast_shrink
 
