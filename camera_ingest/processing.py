@@ -45,7 +45,7 @@ from etle.errors import (
 from etle.evidence import BlobStore
 from etle.frames.models import FailureCause, Frame, FrameStatus, PlateRead, ReadDecision
 from etle.plates import VehicleClass
-from etle.registry.lookup import registry_for
+from etle.registry.backend import registry_for
 
 log = logging.getLogger(__name__)
 WORKER_ACTOR = "system:recognition"

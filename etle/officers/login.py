@@ -22,9 +22,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from etle.audit.chain import record
-from etle.cases.service import lock_key
 from etle.clock import utcnow
-from etle.db import session_scope
+from etle.db import lock_key, session_scope
 from etle.errors import EtleError, RateLimited, Unauthorized
 from etle.officers.config import OfficerSettings
 from etle.officers.models import LoginAttempt, Officer
