@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.deps import AppRuntime
+from api.deps import AppRuntime, CommitsEvenIfRefused
 from api.hops import OneHopRoute
 from api.security import AnyOfficer, client_address
 from etle.officers.access import GRANTS
@@ -44,11 +44,12 @@ def token(
     request: Request,
     response: Response,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
 ) -> TokenOut:
     # Transactions of its own: the attempt is recorded (and counted) even when it is refused,
     # and the password is checked between them, with no database lock held.
     result = sign_in(
-        rt.sessions,
+        units.sessions,
         username=form.username,
         password=form.password,
         address=client_address(request),

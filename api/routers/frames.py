@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AppRuntime, CameraToken
+from api.deps import AppRuntime, CameraToken, CommitsEvenIfRefused, OwnTransactions
 from api.runtime import Runtime
 from camera_ingest.intake import (
     MAX_METADATA_BYTES,
@@ -23,7 +23,6 @@ from camera_ingest.intake import (
     parse_metadata,
 )
 from etle.cameras.service import authenticate
-from etle.db import session_scope
 from etle.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1", tags=["camera intake"])
@@ -84,6 +83,7 @@ def _error(description: str, example: dict[str, Any]) -> dict[str, Any]:
 async def push_frame(
     token: CameraToken,
     runtime: AppRuntime,
+    units: CommitsEvenIfRefused,
     response: Response,
     image: Annotated[UploadFile, File(description="The frame, JPEG or PNG.")],
     metadata: Annotated[
@@ -110,16 +110,18 @@ async def push_frame(
     # The blocking part (database, evidence fsync) in one trip through the thread pool: the
     # async route with a single hop costs less CPU than a sync route with sync dependencies
     # (each of which is a hop of its own).
-    result = await run_in_threadpool(_ingest, runtime, token, metadata, data)
+    result = await run_in_threadpool(_ingest, runtime, units, token, metadata, data)
     if result.duplicate:
         response.status_code = 200
     return FrameAccepted(frame_id=result.frame_id, status=result.status, duplicate=result.duplicate)
 
 
-def _ingest(runtime: Runtime, token: str, metadata: str, data: bytes) -> IntakeResult:
+def _ingest(
+    runtime: Runtime, units: OwnTransactions, token: str, metadata: str, data: bytes
+) -> IntakeResult:
     """One unit of work: it commits, and the recognition job is queued, before this returns,
     so the answer never leaves before the frame is stored (tests/api/test_commit_before_answer)."""
-    with session_scope(runtime.sessions) as session:
+    with units() as session:
         try:
             parsed = parse_metadata(metadata)
         except ValidationFailed:

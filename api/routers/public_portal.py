@@ -15,14 +15,14 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.access import PublicRoute
-from api.deps import AppRuntime, DbSession
+from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
 from api.hops import OneHopRoute
 from api.portal.pages import receipt_response
 from api.portal.security import GrantBearer, citizen
 from api.portal.uploads import read_photo
 from api.security import client_address
 from etle.clock import utcnow
-from etle.db import read_only, session_scope
+from etle.db import read_only
 from etle.errors import NotFound
 from etle.payments.codes import format_code
 from etle.payments.models import Payment
@@ -144,6 +144,7 @@ def lookup_notice(
     notice_number: str,
     request: Request,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
     plate: Annotated[str, Query(max_length=20, description="the plate, e.g. B 1234 ABC")],
     code: Annotated[
         str,
@@ -155,7 +156,7 @@ def lookup_notice(
     ] = "",
 ) -> LookupOut:
     s = rt.settings
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         result = lookup.by_notice(
             session,
             notice_number=notice_number[:40],
@@ -169,7 +170,7 @@ def lookup_notice(
     token, seconds = _token(rt, cases)
     # The number as the lookup read it (spaces and dashes gone): the one it found.
     number = lookup.clean_notice_number(notice_number[:40])
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         opened = open_notice(session, Grant(frozenset(cases), utcnow(), ""), number)
         view = build_view(session, opened)
     return LookupOut(access_token=token, expires_in=seconds, notice=view.as_dict())
@@ -185,11 +186,12 @@ def lookup_notice(
 def lookup_by_vin(
     request: Request,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
     plate: Annotated[str, Query(max_length=20, description="the plate, e.g. B 1234 ABC")],
     vin: Annotated[str, Query(max_length=20, description="last 5 characters of the VIN")],
 ) -> NoticesOut:
     s = rt.settings
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         result = lookup.by_vin(
             session,
             plate=plate,
@@ -201,7 +203,7 @@ def lookup_by_vin(
     cases = result.granted()
     token, seconds = _token(rt, cases)
     grant = Grant(frozenset(cases), utcnow(), "")
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         views = [
             build_view(
                 session,
@@ -395,8 +397,10 @@ def statistics(
     responses={422: {"description": "nothing to report"}, 429: {"description": "rate limited"}},
     dependencies=[PublicRoute],
 )
-def scam_report(body: ScamIn, request: Request, rt: AppRuntime) -> dict[str, Any]:
-    with session_scope(rt.sessions) as session:
+def scam_report(
+    body: ScamIn, request: Request, rt: AppRuntime, units: CommitsEvenIfRefused
+) -> dict[str, Any]:
+    with units() as session:
         result = report_scam(
             session,
             channel=body.channel,
