@@ -10,8 +10,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import AppRuntime, CommitsEvenIfRefused
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.security import AnyOfficer, client_address
+from etle.errors import RateLimited, Unauthorized
 from etle.officers.access import GRANTS
 from etle.officers.login import sign_in
 from etle.officers.models import Role
@@ -37,7 +39,7 @@ class OfficerOut(BaseModel):
     "/token",
     summary="Sign in (OAuth2 password flow): a short-lived bearer token",
     response_model=TokenOut,
-    responses={401: {"description": "wrong credentials"}, 429: {"description": "rate limited"}},
+    responses=error_responses({Unauthorized: "wrong credentials"}, RateLimited),
 )
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],

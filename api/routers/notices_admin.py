@@ -14,18 +14,23 @@ from pydantic import BaseModel, Field
 
 from api.access import AdministratorOnly
 from api.deps import AppRuntime, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
+from etle.errors import Conflict, Forbidden, NotConfigured, NotFound, Unauthorized
 from etle.notices import ledger
 from etle.notices.models import Notice, PostBatch
 from notices.post_batches import export_post, list_batches
 
 router = APIRouter(prefix="/api/v1/admin/notices", tags=["admin: notices"], route_class=OneHopRoute)
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not logged in as an administrator"},
-    404: {"description": "no such batch or notice"},
-    409: {"description": "the batch or letter is not in a state that allows this"},
-    503: {"description": "notices are held: ETLE_PORTAL_URL is not the portal's https address"},
-}
+ERRORS = error_responses(
+    {
+        Unauthorized: "not logged in as an administrator",
+        Forbidden: "this officer's role may not manage notices",
+        NotFound: "no such batch or notice",
+        Conflict: "the batch or letter is not in a state that allows this",
+        NotConfigured: "notices are held: ETLE_PORTAL_URL is not the portal's https address",
+    }
+)
 
 
 class Returned(BaseModel):

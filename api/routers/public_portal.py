@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.access import PublicRoute
 from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.portal.pages import receipt_response
 from api.portal.security import GrantBearer, citizen
@@ -23,7 +24,15 @@ from api.portal.uploads import read_photo
 from api.security import client_address
 from etle.clock import utcnow
 from etle.db import read_only
-from etle.errors import NotFound
+from etle.errors import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMedia,
+    ValidationFailed,
+)
 from etle.payments.codes import format_code
 from etle.payments.models import Payment
 from etle.payments.service import issue_payment_code
@@ -43,25 +52,28 @@ from etle.portal.statistics import MAX_DAYS, transparency
 from etle.portal.view import build_view, current_notice, open_notice
 
 router = APIRouter(prefix="/api/v1/public", tags=["public portal"], route_class=OneHopRoute)
-LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "no notice matches (the same answer for every miss)"},
-    422: {"description": "malformed notice number, plate or VIN"},
-    429: {
-        "description": "too many misses from this client, or for this plate "
-        "(`detail.code` `plate_guarded`: send the letter's verification code as `code`)"
+LOOKUP_ERRORS = error_responses(
+    {
+        NotFound: "no notice matches (the same answer for every miss)",
+        ValidationFailed: "malformed notice number, plate or VIN",
+        RateLimited: "too many misses from this client, or for this plate "
+        "(`detail.code` `plate_guarded`: send the letter's verification code as `code`)",
+    }
+)
+GRANTS = {
+    Unauthorized: "no token, or an expired or forged one: look the notice up again",
+    NotFound: "the token does not open this notice",
+}
+GRANT_ERRORS = error_responses(GRANTS)
+ANSWER_ERRORS = error_responses(
+    GRANTS,
+    {
+        Conflict: "the notice was answered already or is no longer open",
+        PayloadTooLarge: "photo too large",
+        UnsupportedMedia: "photo is not JPEG or PNG",
+        ValidationFailed: "a field is invalid (detail names it)",
     },
-}
-GRANT_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no token, or an expired or forged one: look the notice up again"},
-    404: {"description": "the token does not open this notice"},
-}
-ANSWER_ERRORS: dict[int | str, dict[str, Any]] = {
-    **GRANT_ERRORS,
-    409: {"description": "the notice was answered already or is no longer open"},
-    413: {"description": "photo too large"},
-    415: {"description": "photo is not JPEG or PNG"},
-    422: {"description": "a field is invalid (detail names it)"},
-}
+)
 NO_STORE = {"Cache-Control": "private, no-store"}
 
 
@@ -394,7 +406,7 @@ def statistics(
     "/scam-reports",
     summary="Report a message pretending to be an ETLE notice (no personal data needed)",
     status_code=201,
-    responses={422: {"description": "nothing to report"}, 429: {"description": "rate limited"}},
+    responses=error_responses({ValidationFailed: "nothing to report"}, RateLimited),
     dependencies=[PublicRoute],
 )
 def scam_report(

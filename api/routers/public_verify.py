@@ -13,9 +13,11 @@ from fastapi import APIRouter, Query, Request
 
 from api.access import PublicRoute
 from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.security import client_address
 from etle.clock import local, utcnow
+from etle.errors import RateLimited
 from etle.notices.verify import verify_token
 from etle.portal.verification import check_code
 
@@ -34,7 +36,7 @@ def verify_by_token(token: str, session: DbSession, runtime: AppRuntime) -> dict
 @router.get(
     "/verify",
     summary="Verify a notice by its verification code",
-    responses={429: {"description": "too many unknown codes from this client"}},
+    responses=error_responses({RateLimited: "too many unknown codes from this client"}),
 )
 def verify_by_code(
     request: Request,
