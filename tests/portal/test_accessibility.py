@@ -36,7 +36,8 @@ from tests import factories
 from tests.api.conftest import PASSWORD, sample_cases
 from tests.api.test_console_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.api.test_manual_read_api import plate_less_sample_case
-from tests.portal.conftest import BANK_SECRET, PORTAL_URL
+from tests.conftest import PORTAL_URL
+from tests.portal.conftest import BANK_SECRET
 from tests.portal.helpers import callback, new_notice
 from tests.portal.test_browser import PHONE
 

@@ -20,7 +20,7 @@ from etle.notices.service import luhn_digit
 from etle.portal.models import CaseResponse
 from tests import factories
 from tests.api.conftest import bearer, make_officer
-from tests.portal.conftest import MakeRuntime
+from tests.conftest import MakeRuntime
 from tests.portal.helpers import new_notice
 
 NIK = "3171011503850007"

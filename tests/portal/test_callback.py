@@ -22,7 +22,8 @@ from etle.db import session_scope
 from etle.notices.models import Notice
 from etle.payments.callback import sign_callback
 from etle.payments.models import Payment, PaymentStatus
-from tests.portal.conftest import BANK_SECRET, MakeRuntime
+from tests.conftest import MakeRuntime
+from tests.portal.conftest import BANK_SECRET
 from tests.portal.helpers import callback, new_notice
 
 
