@@ -34,7 +34,7 @@ from etle.cases.models import (
     ReviewAction,
     ReviewDecision,
 )
-from etle.cases.service import open_case
+from etle.cases.opening import open_case
 from etle.cases.transitions import transition
 from etle.clock import local
 from etle.config import Settings

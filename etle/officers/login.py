@@ -159,23 +159,6 @@ def sign_in(
         return finish_login(session, pending, password=password, ok=ok)
 
 
-def attempt_login(
-    session: Session,
-    *,
-    username: str,
-    password: str,
-    address: str,
-    settings: OfficerSettings,
-    now: datetime | None = None,
-) -> LoginResult:
-    """The same steps in one session (the caller commits), for callers without a server's
-    write lock to share."""
-    pending = begin_login(session, username=username, address=address, settings=settings, now=now)
-    if pending.refusal is not None:
-        return LoginResult(None, pending.refusal)
-    return finish_login(session, pending, password=password, ok=check_password(pending, password))
-
-
 def _failures(session: Session, who: object, since: datetime) -> int:
     return (
         session.scalar(
