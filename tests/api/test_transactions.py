@@ -23,6 +23,7 @@ from api.deps import DbSession, get_own_transactions, get_session
 from api.hops import OneHopRoute
 from api.runtime import Runtime
 from etle.cameras.models import Camera
+from tests.conftest import REPO
 
 # A rollback is allowed: a page that answers a refused change with a form and its error (not
 # an error status) drops the change itself (the console's decision).
@@ -94,6 +95,76 @@ def offences(routes: Iterable[Any]) -> list[str]:
 def test_no_route_commits_the_ordinary_session_or_opens_its_own_unnamed(rt: Runtime) -> None:
     app = create_app(rt)
     assert offences(app.routes) == []
+
+
+# Request-serving code, and the modules among it that read in sessions of their own (nothing to
+# record, nothing committed): the readiness checks and the metrics' gauges.
+SERVING = ["api/routers", "api/portal", "api/console", "api/security.py", "api/access.py"]
+READER_MODULES = {"api/routers/health.py", "api/metrics.py"}
+NAMED = {"CommitsEvenIfRefused", "OwnTransactions"}
+
+
+def unnamed_sessions(source: str, path: str) -> list[str]:
+    """Where code that serves requests opens sessions other than through the two named
+    dependencies: `session_scope`, or the runtime's session factory (`.sessions`) on anything
+    but a parameter typed `CommitsEvenIfRefused` / `OwnTransactions`."""
+    found = []
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "session_scope":
+            found.append(f"{path}:{node.lineno} session_scope")
+    if path in READER_MODULES:
+        return found
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        named = {
+            arg.arg
+            for arg in [*function.args.args, *function.args.kwonlyargs]
+            if isinstance(arg.annotation, ast.Name) and arg.annotation.id in NAMED
+        }
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "sessions"
+                and not (isinstance(node.value, ast.Name) and node.value.id in named)
+            ):
+                found.append(f"{path}:{node.lineno} .sessions in {function.name}")
+    return sorted(set(found))
+
+
+def test_no_serving_code_opens_sessions_unnamed() -> None:
+    files = sorted(
+        path
+        for place in SERVING
+        for path in ((REPO / place).rglob("*.py") if (REPO / place).is_dir() else [REPO / place])
+    )
+    assert len(files) > 15
+    found = [
+        offence
+        for path in files
+        for offence in unnamed_sessions(path.read_text(), str(path.relative_to(REPO)))
+    ]
+    assert found == []
+
+
+def test_a_helper_that_opens_a_session_of_its_own_is_found() -> None:
+    source = textwrap.dedent(
+        """
+        def _count(rt: AppRuntime, address: str) -> None:
+            with session_scope(rt.sessions) as session:
+                record_attempt(session, address)
+
+        def _fine(units: CommitsEvenIfRefused, address: str) -> None:
+            with units() as session:
+                record_attempt(session, address)
+            sign_in(units.sessions, address)
+        """
+    )
+    assert unnamed_sessions(source, "api/routers/x.py") == [
+        "api/routers/x.py:3 .sessions in _count",
+        "api/routers/x.py:3 session_scope",
+    ]
 
 
 def test_the_routes_that_record_a_refused_attempt_say_so(rt: Runtime) -> None:
