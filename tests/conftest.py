@@ -34,6 +34,10 @@ from api.settings import load_app_settings
 from etle.db import create_engine
 from etle.migrate import upgrade
 
+# The citizen's side (a sent notice, the portal's runtimes and client), shared by the tests of
+# etle/portal, etle/payments, api/portal, the payment routes and the receipt.
+pytest_plugins = ["tests.portal_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DATASET = SHARED / "datasets" / "id-plates-dev"

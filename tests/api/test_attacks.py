@@ -5,7 +5,7 @@ pages without their security headers.
 
 Other attacks have their own tests: decompression bombs, absurd dimensions and huge metadata
 (tests/api/test_frames.py), replayed webhooks and bank callbacks (tests/notices/test_messages.py,
-tests/portal/test_callback.py, tests/portal/test_payments.py), tokens after a password reset or
+tests/api/test_payments.py, tests/etle/payments/test_payments.py), tokens after a password reset or
 when an account is disabled (tests/api/test_auth.py), the authorisation matrix
 (tests/api/test_authorization.py), generated requests against the schema (test_schema_fuzz.py).
 """

@@ -14,8 +14,8 @@ from api.app import create_app
 from api.cli.main import app
 from api.runtime import Runtime
 from tests.conftest import PORTAL_URL, MakeRuntime
-from tests.portal.conftest import BANK_SECRET
-from tests.portal.helpers import new_notice
+from tests.portal_fixtures import BANK_SECRET
+from tests.portal_helpers import new_notice
 
 
 @pytest.fixture

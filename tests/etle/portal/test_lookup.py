@@ -16,7 +16,7 @@ from etle.officers.models import LoginAttempt
 from etle.plates import format_plate
 from etle.portal import lookup
 from tests import factories
-from tests.portal.conftest import sent
+from tests.portal_fixtures import sent
 
 
 def _by_notice(

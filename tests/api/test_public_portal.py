@@ -21,7 +21,7 @@ from etle.portal.models import CaseResponse
 from tests import factories
 from tests.api.conftest import bearer, make_officer
 from tests.conftest import MakeRuntime
-from tests.portal.helpers import new_notice
+from tests.portal_helpers import new_notice
 
 NIK = "3171011503850007"
 

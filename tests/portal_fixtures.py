@@ -1,6 +1,7 @@
-"""Portal fixtures: settings with small limits, an evidence store, a notice as the portal meets
-it (sent, with a VIN and a second car on the photo); runtimes and a client for the HTTP tests
-(two runtimes on one database are two API processes)."""
+"""Portal fixtures (a plugin of tests/conftest.py, for every test of the citizen's side):
+settings with small limits, an evidence store, a notice as the portal meets it (sent, with a
+VIN and a second car on the photo); runtimes and a client for the HTTP tests (two runtimes on
+one database are two API processes)."""
 
 from __future__ import annotations
 
