@@ -1,4 +1,15 @@
-"""Request dependencies. The session dependency is the one place a request commits.
+"""Request dependencies, and the two ways a request writes to the database.
+
+* `DbSession`, the ordinary one: the request's session, committed by its route class when the
+  endpoint returns (`api.hops`), rolled back when it raises. An endpoint given it never commits
+  by itself: its work and its answer stand or fall together. (It may roll back a refused
+  change to answer with a page rather than an error: the console's decision form.)
+* `CommitsEvenIfRefused`: units of work the endpoint commits itself (`with units() as
+  session:`), each before it has decided its answer. For what must be kept whatever the answer:
+  a sign-in attempt or a portal lookup counted against its rate limit (the refusal raised after
+  the count would roll it back in a `DbSession`), a scam report, a stored frame. A route takes
+  one or the other; `tests/api/test_transactions.py` fails on a route that takes the ordinary
+  session and commits it, or that opens sessions of its own without this dependency.
 
 Who may call a route is said by its dependencies, one alias per kind of caller, so a test can
 classify every route: `CameraDevice` (a roadside camera, by its bearer token), the officer
@@ -8,7 +19,8 @@ dependencies of `api.security` (an officer with a permission), none (public).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,6 +32,7 @@ from api.hops import REQUEST_SESSION, within_hop
 from api.runtime import Runtime
 from etle.cameras.models import Camera
 from etle.cameras.service import authenticate, is_camera_token
+from etle.db import session_scope
 from etle.errors import Unauthorized
 
 log = logging.getLogger(__name__)
@@ -56,6 +69,26 @@ async def get_session(runtime: AppRuntime) -> AsyncIterator[Session]:
 
 # scope="function": closed when the route returns, before the answer is sent.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class OwnTransactions:
+    """Units of work an endpoint commits itself (see the module's docstring)."""
+
+    def __init__(self, sessions: Callable[[], Session]) -> None:
+        self.sessions = sessions  # for services that run their own transactions (`sign_in`)
+
+    def __call__(self) -> AbstractContextManager[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        return session_scope(self.sessions)
+
+
+async def get_own_transactions(runtime: AppRuntime) -> OwnTransactions:
+    # async: nothing is opened here; each unit of work opens (and ends) its own session in
+    # the caller's thread-pool hop.
+    return OwnTransactions(runtime.sessions)
+
+
+CommitsEvenIfRefused = Annotated[OwnTransactions, Depends(get_own_transactions)]
 
 
 camera_bearer = HTTPBearer(

@@ -1,12 +1,17 @@
-"""One place that turns errors into HTTP answers: `{"error": code, "message": text, "detail": ...}`.
+"""One place that turns errors into HTTP answers, each with the one body `etle.errors.ErrorBody`
+(`{"error": code, "message": text, "detail": ...}`), and says so in the API document.
 
 Domain errors carry their status. A database that cannot be reached answers 503 with
-Retry-After, so a camera retries instead of dropping the frame.
+Retry-After, so a camera retries instead of dropping the frame. A route declares the domain
+errors it can raise with `error_responses(...)`, which documents each status with the same
+model.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,16 +23,42 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
-from etle.errors import EtleError, RateLimited, ServiceUnavailable, Unauthorized
+from etle.errors import ErrorBody, EtleError, RateLimited, ServiceUnavailable, Unauthorized
 
 log = logging.getLogger(__name__)
 
+ERROR = ErrorBody.__name__  # the model's name among the API document's schemas
+ERROR_REF = f"#/components/schemas/{ERROR}"
 
-def error_body(error: str, message: str, detail: object = None) -> dict[str, object]:
-    body: dict[str, object] = {"error": error, "message": message}
-    if detail is not None:
-        body["detail"] = detail
-    return body
+
+def error_body(error: str, message: str, detail: object = None) -> dict[str, Any]:
+    """The body of an error the framework raises (not a domain error), in the one shape."""
+    return ErrorBody(error=error, message=message, detail=detail).as_dict()
+
+
+def error_responses(
+    *raised: type[EtleError] | Mapping[type[EtleError], str],
+) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses=` for the domain errors it can raise: each status with the one
+    error model and a description naming what it means there and its codes. Give an error
+    class (its own description), or a mapping from error classes to what they mean for this
+    route."""
+    described: dict[type[EtleError], str] = {}
+    for item in raised:
+        if isinstance(item, Mapping):
+            described.update(item)
+        else:
+            described[item] = item.description
+    by_status: dict[int, list[str]] = {}
+    for error, text in described.items():
+        by_status.setdefault(error.status_code, []).append(f"{text} (`{error.error}`)")
+    # The schema by reference, always as JSON (a route's own answers may be text or images):
+    # `api.openapi_doc` puts the model among the document's schemas.
+    body = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+    return {
+        status: {"description": "; ".join(texts), "content": body}
+        for status, texts in sorted(by_status.items())
+    }
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -49,7 +49,7 @@ def request_sessions(arguments: dict[str, Any]) -> list[Session]:
 def within_hop(function: F) -> F:
     """Wrap sync code given the request's session: commit when it returns, roll back when it
     raises, both in the hop that ran it. Idempotent."""
-    if getattr(function, WITHIN_HOP, False):
+    if is_within_hop(function):
         return function
 
     @functools.wraps(function)

@@ -20,6 +20,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import AppRuntime
+from api.errors import error_responses
 from etle.errors import NotFound, Unauthorized
 from etle.metrics import StateCollector, count_frame_push
 
@@ -63,8 +64,12 @@ def _process_counts() -> bytes:
     response_class=Response,
     responses={
         200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"},
-        401: {"description": "No or wrong metrics token."},
-        404: {"description": "ETLE_METRICS_TOKEN is not set: metrics are off."},
+        **error_responses(
+            {
+                Unauthorized: "No or wrong metrics token.",
+                NotFound: "ETLE_METRICS_TOKEN is not set: metrics are off.",
+            }
+        ),
     },
 )
 def metrics(

@@ -1,8 +1,10 @@
 """The OpenAPI document, corrected where FastAPI's defaults do not describe our answers.
 
 FastAPI documents every 422 as its own `HTTPValidationError` (`{"detail": [{"loc", "msg",
-"type"}]}`), but `api/errors.py` answers every error, 422 included, in one shape:
-`{"error", "message", "detail"}`. Clients generated from the document (and schemathesis,
+"type"}]}`), but `api/errors.py` answers every error, 422 included, in one shape, the model
+`etle.errors.ErrorBody` (`{"error", "message", "detail"}`), which also documents the errors
+each route declares (`api.errors.error_responses`). Here the 422s and the 400s of unparsable
+bodies are pointed at the same model. Clients generated from the document (and schemathesis,
 tests/api/test_schema_fuzz.py) must see the shape they will get.
 
 A body that cannot be parsed at all (bytes that are not JSON) is answered 400 by the framework
@@ -25,24 +27,14 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
 
-from etle.errors import NotFound
+from api.errors import ERROR, ERROR_REF
+from etle.errors import ErrorBody, NotFound
 
 DOCS_ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",
     "favicon-32x32.png": "image/png",
     "LICENSE": "text/plain; charset=utf-8",
-}
-
-ERROR_SCHEMA: dict[str, Any] = {
-    "title": "Error",
-    "type": "object",
-    "required": ["error", "message"],
-    "properties": {
-        "error": {"type": "string", "description": "machine-readable code"},
-        "message": {"type": "string", "description": "what went wrong, for a person"},
-        "detail": {"description": "the fields at fault, or other particulars"},
-    },
 }
 
 
@@ -55,14 +47,14 @@ def install_openapi(app: FastAPI) -> None:
                 summary=app.summary,
                 routes=app.routes,
             )
-            schemas = document.get("components", {}).get("schemas", {})
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas[ERROR] = ErrorBody.model_json_schema(mode="serialization")
             if "HTTPValidationError" in schemas:
-                schemas["HTTPValidationError"] = {**ERROR_SCHEMA, "title": "ValidationFailed"}
+                schemas["HTTPValidationError"] = {**schemas[ERROR], "title": "ValidationFailed"}
                 schemas.pop("ValidationError", None)
-            schemas["Error"] = ERROR_SCHEMA
             unparsable = {
-                "description": "The body could not be parsed.",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "description": "The body could not be parsed (`bad_request`).",
+                "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
             }
             for path in document.get("paths", {}).values():
                 for operation in path.values():

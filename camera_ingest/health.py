@@ -95,12 +95,6 @@ def camera_health(
     return report
 
 
-def unhealthy_cameras(
-    session: Session, settings: IngestSettings, *, now: datetime | None = None
-) -> list[CameraHealth]:
-    return [h for h in camera_health(session, settings, now=now) if not h.healthy]
-
-
 def _problems(health: CameraHealth, now: datetime, silent_after: timedelta) -> list[str]:
     problems = []
     if health.last_frame_at is None:

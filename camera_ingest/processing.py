@@ -31,7 +31,7 @@ from etle.cases.cloning import flag_clones
 from etle.cases.manual_read import open_without_plate
 from etle.cases.matching import match_plate
 from etle.cases.models import CaseFlag
-from etle.cases.service import open_or_join
+from etle.cases.opening import open_or_join
 from etle.clock import local, utcnow
 from etle.db import session_scope
 from etle.errors import (
@@ -45,7 +45,7 @@ from etle.errors import (
 from etle.evidence import BlobStore
 from etle.frames.models import FailureCause, Frame, FrameStatus, PlateRead, ReadDecision
 from etle.plates import VehicleClass
-from etle.registry.lookup import registry_for
+from etle.registry.backend import registry_for
 
 log = logging.getLogger(__name__)
 WORKER_ACTOR = "system:recognition"

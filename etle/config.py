@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from etle.errors import ConfigError
-
 # Values people leave in config files by accident. A secret equal to one of these is refused:
 # a back office that signs payment links and notice tokens must not run on a guessable key.
 PLACEHOLDER_SECRETS = frozenset(
@@ -167,10 +165,3 @@ def _load_or_create_key(path: Path) -> bytes:
     except FileExistsError:
         return path.read_bytes().strip()
     return key
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise ConfigError(f"invalid settings: {exc}") from exc

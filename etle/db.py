@@ -5,17 +5,31 @@ sessions, and the two hooks the flow depends on.
   dependency, a worker's `session_scope`, a CLI command) commits or rolls back.
 * **Enqueue after commit.** `after_commit(session, fn)` runs `fn` once the session's transaction
   has committed and drops it on rollback, so no job ever refers to a row that does not exist.
+* **One key at a time.** `lock_key(session, key)` serialises "read, decide, write" on one
+  logical key (a case key, a rate-limit counter, the audit chain's head) until the transaction
+  ends.
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Engine, Integer, MetaData, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    event,
+    text,
+)
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -112,6 +126,16 @@ def read_only(session: Session) -> Session:
     return session
 
 
+def lock_key(session: Session, key: str | int) -> None:
+    """Serialise work on one logical key until the transaction ends: a transaction-scoped
+    advisory lock on PostgreSQL (a string key is hashed to a number; a number is used as it is);
+    nothing on SQLite, where every writing transaction holds the database's write lock from
+    BEGIN (see `_configure_sqlite`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        number = key if isinstance(key, int) else zlib.crc32(key.encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -145,8 +169,8 @@ def _run_after_commit(session: Session) -> None:
             callback()
         except Exception:
             # The row is committed; a sweep re-sends whatever a failed callback did not
-            # (see camera_ingest.sweep). Failing the caller here would report a stored frame
-            # as lost.
+            # (camera_ingest.jobs.sweep_frames, notices.jobs.sweep_deliveries). Failing the
+            # caller here would report a stored frame as lost.
             log.exception("after-commit callback failed; the sweep will retry it")
 
 

@@ -89,7 +89,9 @@ REGION_CODES: dict[str, str] = {
     "PT": "Papua Tengah",
 }
 
-# For B plates the first suffix letter names the sub-area where the vehicle is registered.
+
+# For B plates the first suffix letter names the sub-area where the vehicle is registered
+# (training/synth draws realistic Jakarta suffixes from it).
 JAKARTA_SUB_AREAS: dict[str, str] = {
     "B": "Jakarta Barat",
     "P": "Jakarta Pusat",
@@ -122,14 +124,6 @@ NUMBER_RANGES: dict[VehicleClass, tuple[int, int]] = {
     VehicleClass.BUS: (7000, 7999),
     VehicleClass.GOODS: (8000, 9999),
 }
-
-
-class PlateColour(StrEnum):
-    WHITE = "white"  # private, black text on white (issued since 2022)
-    BLACK = "black"  # private, white text on black (older plates, still valid)
-    YELLOW = "yellow"  # public transport
-    RED = "red"  # government
-    GREEN = "green"  # free-trade zone (Batam, Bintan, Karimun, Sabang)
 
 
 # Look-alikes by slot: what a digit in a letter slot most likely is, and the reverse.
@@ -170,18 +164,8 @@ class Plate:
         return " ".join(part for part in (self.region, str(self.number), self.suffix) if part)
 
     @property
-    def region_name(self) -> str:
-        return REGION_CODES[self.region]
-
-    @property
     def vehicle_class(self) -> VehicleClass:
         return class_for_number(self.number)
-
-    @property
-    def sub_area(self) -> str | None:
-        if self.region == "B" and self.suffix:
-            return JAKARTA_SUB_AREAS.get(self.suffix[0])
-        return None
 
 
 def class_for_number(number: int) -> VehicleClass:
@@ -189,11 +173,6 @@ def class_for_number(number: int) -> VehicleClass:
         if low <= number <= high:
             return vehicle_class
     raise ValueError(f"number {number} is outside 1-9999")
-
-
-def number_fits_class(number: int, vehicle_class: VehicleClass) -> bool:
-    low, high = NUMBER_RANGES[vehicle_class]
-    return low <= number <= high
 
 
 def _clean(raw: str) -> str:

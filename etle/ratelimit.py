@@ -21,8 +21,8 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from etle.cases.service import lock_key
 from etle.clock import utcnow
+from etle.db import lock_key
 from etle.errors import RateLimited
 from etle.officers.models import LoginAttempt
 

@@ -8,6 +8,9 @@ PostgreSQL database and drops it afterwards, so runs on one server never collide
   services that only flush).
 * `fresh_url`: an empty, migrated database of its own, for tests of code that commits
   (workers, the demo, the API).
+* `rt`: the application's runtime (settings, sessions, queue, evidence store) on `fresh_url`;
+  `make_runtime(**settings)` for one with other settings, or for two on one database (two API
+  processes). The one place the suite builds runtimes for the API, the portal and the notices.
 
 Models: tests marked `models` read plates with the detector and OCR model shipped in the
 package (camera_ingest/recognition/models/), or with ETLE_MODELS_DIR when it is set: they run
@@ -18,15 +21,22 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
+from api.runtime import Runtime, build_runtime
+from api.settings import load_app_settings
 from etle.db import create_engine
 from etle.migrate import upgrade
+
+# The citizen's side (a sent notice, the portal's runtimes and client), shared by the tests of
+# etle/portal, etle/payments, api/portal, the payment routes and the receipt.
+pytest_plugins = ["tests.portal_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -139,6 +149,39 @@ def fresh_url(databases: Databases) -> str:
     upgrade(eng)
     eng.dispose()
     return url
+
+
+PORTAL_URL = "https://etle.example.id"
+MakeRuntime = Callable[..., Runtime]
+
+
+@pytest.fixture
+def make_runtime(fresh_url: str, tmp_path: Path) -> Iterator[MakeRuntime]:
+    """Runtimes on the test's own migrated database, closed at the end of the test. Defaults: data
+    under tmp_path/data, the queue run in memory (`queue_url=None`), the portal at an https
+    address (on plain http notices are held); the settings a test names override them."""
+    built: list[Runtime] = []
+
+    def make(**settings: Any) -> Runtime:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": fresh_url,
+            "queue_url": None,
+            "portal_url": PORTAL_URL,
+            **settings,
+        }
+        runtime = build_runtime(load_app_settings(**values))
+        built.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in built:
+        runtime.close()
+
+
+@pytest.fixture
+def rt(make_runtime: MakeRuntime) -> Runtime:
+    return make_runtime()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ from etle.evidence import sha256_hex
 from etle.frames.models import Frame, FrameStatus, PlateRead, ReadDecision
 from etle.jurisdictions.models import Jurisdiction
 from etle.notices.service import issue_notice
+from etle.officers.config import OfficerSettings
+from etle.officers.login import LoginResult, begin_login, check_password, finish_login
 from etle.officers.models import Officer, Role
 from etle.registry.models import Owner, Ownership, Vehicle
 
@@ -469,3 +471,20 @@ def sent_notice(
     notice = confirm(session, case=row, officer=officer(session), settings=settings)
     transition(session, row, CaseStatus.NOTICE_SENT, actor="system:dispatcher")
     return notice
+
+
+def attempt_login(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    settings: OfficerSettings,
+    now: datetime | None = None,
+) -> LoginResult:
+    """`etle.officers.login.sign_in`'s steps in one session (the test's, rolled back), at a
+    moment the test chooses."""
+    pending = begin_login(session, username=username, address=address, settings=settings, now=now)
+    if pending.refusal is not None:
+        return LoginResult(None, pending.refusal)
+    return finish_login(session, pending, password=password, ok=check_password(pending, password))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, operator, out, plural, print_json, runtime
 from camera_ingest.health import camera_health
 from etle.cameras.models import Camera
 from etle.cameras.service import (
@@ -25,10 +24,6 @@ app = typer.Typer(
     help="Camera registry: add, list, disable, rotate tokens; camera health.",
     no_args_is_help=True,
 )
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _camera_dict(camera: Camera) -> dict[str, Any]:
@@ -80,7 +75,7 @@ def add(
             camera_id=camera_id,
             name=name,
             violation_codes=violation or [],
-            actor=_actor(),
+            actor=operator(),
             latitude=latitude,
             longitude=longitude,
             address=address,
@@ -120,7 +115,7 @@ def disable(
 ) -> None:
     """Disable a camera: its frames are refused (401) from now on. Audited."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
-        camera = disable_camera(session, camera_id, actor=_actor())
+        camera = disable_camera(session, camera_id, actor=operator())
         result = {"id": camera.id, "status": str(camera.status)}
     if json:
         print_json(result)
@@ -136,7 +131,7 @@ def rotate(
 ) -> None:
     """Give a camera a new token and print it once; the old token stops working at once."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
-        camera, token = rotate_token(session, camera_id, actor=_actor())
+        camera, token = rotate_token(session, camera_id, actor=operator())
         camera_id = camera.id
     _show_token(camera_id, token, json)
 

@@ -14,7 +14,8 @@ from etle.db import session_scope
 from etle.errors import NotFound, ValidationFailed
 from etle.escalation.lists import write_lists
 from etle.escalation.service import escalate
-from etle.officers.access import Permission, officer_with
+from etle.officers.access import Permission
+from etle.officers.service import officer_with
 
 app = typer.Typer(help="Cases: the daily deadlines job, voiding.", no_args_is_help=True)
 

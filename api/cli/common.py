@@ -1,7 +1,9 @@
-"""Shared pieces of CLI commands: settings with overrides, output for people or `--json`."""
+"""Shared pieces of CLI commands: settings with overrides, who is running the command (for the
+audit trail), output for people or `--json`."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +42,22 @@ def runtime(data_dir: Path | None = None, **overrides: Any) -> Iterator[Runtime]
         yield rt
     finally:
         rt.close()
+
+
+# An audit event's actor is at most this long (etle.audit.models.AuditEvent.actor).
+ACTOR_MAX = 100
+
+
+def operator() -> str:
+    """The audit trail's name for whoever runs a command: `operator:<login name>`, or
+    `operator:cli` on a machine with no user name (a bare container: no USER or LOGNAME, and
+    no entry for its uid). Events written by earlier releases keep what they say (`cli:<user>`
+    for cameras, `system:cli` for notices): the chain covers them as written."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # KeyError: no passwd entry; OSError from Python 3.13 on
+        return "operator:cli"
+    return f"operator:{name}"[:ACTOR_MAX]
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

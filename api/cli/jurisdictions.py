@@ -8,7 +8,8 @@ from api.cli.common import DataDir, JsonFlag, out, print_json, runtime
 from api.cli.schema import require_schema
 from etle.db import session_scope
 from etle.jurisdictions.service import assign_camera, list_jurisdictions, set_jurisdiction
-from etle.officers.access import Permission, officer_with
+from etle.officers.access import Permission
+from etle.officers.service import officer_with
 
 app = typer.Typer(
     help="Jurisdictions: deadlines to respond and to pay, per police unit and its cameras.",

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, progress, runtime
+from api.cli.common import (
+    DataDir,
+    JsonFlag,
+    err,
+    operator,
+    out,
+    plural,
+    print_json,
+    progress,
+    runtime,
+)
 from etle.clock import local, utcnow
 from etle.db import session_scope
 from etle.notices import ledger
@@ -19,7 +29,6 @@ from notices.post_batches import export_post, list_batches
 app = typer.Typer(
     help="Notices: delivery ledger, print batches, returned letters.", no_args_is_help=True
 )
-OPERATOR = "system:cli"
 
 
 @app.command("status")
@@ -65,7 +74,7 @@ def export_post_command(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        batch = export_post(rt.dispatch, actor=OPERATOR, limit=limit, on_letter=advance)
+        batch = export_post(rt.dispatch, actor=operator(), limit=limit, on_letter=advance)
     if json:
         print_json(
             {
@@ -116,7 +125,7 @@ def hand_over(
 ) -> None:
     """Record that the postal service took a print batch."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
-        row = ledger.hand_over(session, batch, actor=OPERATOR)
+        row = ledger.hand_over(session, batch, actor=operator())
         letters = row.letters
         result = {"batch": row.name, "status": row.status, "letters": letters}
     if json:
@@ -136,7 +145,7 @@ def returned(
 ) -> None:
     """Record a returned letter: the notice's other channels take over, or an officer does."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
-        delivery = ledger.mark_returned(session, notice_number, reason=reason, actor=OPERATOR)
+        delivery = ledger.mark_returned(session, notice_number, reason=reason, actor=operator())
         notice = session.get_one(Notice, delivery.notice_id)
         result = {"notice_number": notice_number, "attention": notice.attention}
     if json:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import Annotated
 
 import typer
 
-from api.cli.common import DataDir, JsonFlag, out, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, operator, out, print_json, runtime
 from etle.db import session_scope
 from etle.errors import ValidationFailed
 from etle.migrate import upgrade
@@ -27,10 +26,6 @@ PasswordStdin = Annotated[
         "instead of asking for it twice.",
     ),
 ]
-
-
-def _actor() -> str:
-    return f"operator:{getpass.getuser()}"
 
 
 def _password(from_stdin: bool) -> str:
@@ -80,7 +75,7 @@ def add(
                 password=password,
                 full_name=full_name,
                 nik=nik,
-                actor=_actor(),
+                actor=operator(),
             )
             row = _row(officer)
     if json:
@@ -97,7 +92,7 @@ def disable(
 ) -> None:
     """Disable an account: its sessions end at once and the case it holds returns to the queue."""
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
-        row = _row(disable_officer(session, username, actor=_actor()))
+        row = _row(disable_officer(session, username, actor=operator()))
     if json:
         print_json(row)
     else:
@@ -114,7 +109,7 @@ def reset(
     """Set a new password; every token and console session issued before stops working."""
     password = _password(password_stdin)
     with runtime(data_dir) as rt, session_scope(rt.sessions) as session:
-        row = _row(reset_password(session, username, password=password, actor=_actor()))
+        row = _row(reset_password(session, username, password=password, actor=operator()))
     if json:
         print_json(row)
     else:

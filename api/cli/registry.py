@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import getpass
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from api.cli.common import DataDir, JsonFlag, err, out, plural, print_json, runtime
+from api.cli.common import DataDir, JsonFlag, err, operator, out, plural, print_json, runtime
 from api.cli.schema import require_schema
 from etle.db import session_scope
 from etle.registry.importer import ImportReport, import_file
@@ -29,13 +28,6 @@ app = typer.Typer(
 )
 
 SHOWN_ERRORS = 50
-
-
-def operator() -> str:
-    try:
-        return f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in a bare container
-        return "operator:cli"
 
 
 @app.command("import")

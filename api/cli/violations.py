@@ -7,7 +7,8 @@ import typer
 from api.cli.common import DataDir, JsonFlag, out, print_json, runtime
 from api.cli.schema import require_schema
 from etle.db import session_scope
-from etle.officers.access import Permission, officer_with
+from etle.officers.access import Permission
+from etle.officers.service import officer_with
 from etle.violations.admin import as_dict, list_violations, set_violation
 
 app = typer.Typer(

@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api.console import labels, messages
-from api.deps import AppRuntime, DbSession
+from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
 from api.hops import OneHopRoute
 from api.params import RECORD_ID_MAX, CaseId
 from api.security import (
@@ -138,6 +138,7 @@ def login_page(request: Request, rt: AppRuntime, signed_out: bool = False) -> HT
 def login(
     request: Request,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
@@ -150,7 +151,7 @@ def login(
             request, rt, error="Formulir kedaluwarsa; silakan coba lagi.", status_code=403
         )
     result = sign_in(
-        rt.sessions,
+        units.sessions,
         username=username,
         password=password,
         address=client_address(request),

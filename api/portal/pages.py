@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFil
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from api.deps import AppRuntime, DbSession
+from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
 from api.hops import OneHopRoute
 from api.portal import public_pages
 from api.portal.render import HERE, error_key, https, page
@@ -28,7 +28,6 @@ from api.portal.security import (
 )
 from api.portal.uploads import read_photo
 from api.security import client_address
-from etle.db import session_scope
 from etle.errors import EtleError, NotFound, RateLimited, ValidationFailed
 from etle.payments.service import issue_payment_code, payment_of
 from etle.portal import lookup
@@ -105,6 +104,7 @@ def lookup_page(request: Request, rt: AppRuntime, reason: str | None = None) -> 
 def lookup_submit(
     request: Request,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
     mode: Annotated[str, Form(max_length=8)] = "notice",
     notice_number: Annotated[str, Form(max_length=40)] = "",
     plate: Annotated[str, Form(max_length=20)] = "",
@@ -119,7 +119,7 @@ def lookup_submit(
     s = rt.settings
     try:
         # Its own transaction: the attempt is counted even when the lookup misses.
-        with session_scope(rt.sessions) as session:
+        with units() as session:
             if mode == "vin":
                 result = lookup.by_vin(
                     session,
@@ -169,7 +169,7 @@ def lookup_submit(
         signing_key=s.signing_key,
         lifetime=_lifetime(rt),
     )
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         if len(cases) == 1:
             target = notice_url(current_notice(session, cases[0][0]).notice_number)
         else:

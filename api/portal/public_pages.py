@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import AppRuntime, DbSession
+from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
 from api.hops import OneHopRoute
 from api.portal.render import error_key, page
 from api.portal.security import anonymous_form_ok
 from api.security import client_address
 from etle.clock import local, utcnow
-from etle.db import read_only, session_scope
+from etle.db import read_only
 from etle.errors import EtleError, RateLimited
 from etle.notices.tokens import VERIFY_PAGE_PATH
 from etle.notices.verify import Verification, verify_token
@@ -61,14 +61,18 @@ def _verify_page(
 
 @router.get(VERIFY_PAGE_PATH, response_class=HTMLResponse)
 def verify_page(
-    request: Request, rt: AppRuntime, kode: str = "", dilaporkan: bool = False
+    request: Request,
+    rt: AppRuntime,
+    units: CommitsEvenIfRefused,
+    kode: str = "",
+    dilaporkan: bool = False,
 ) -> HTMLResponse:
     code = kode.strip()[:32]
     if not code:
         return _verify_page(request, rt, reported=dilaporkan)
     try:
         # Its own transaction: a wrong code is counted even though the page says "not found".
-        with session_scope(rt.sessions) as session:
+        with units() as session:
             checked = check_code(
                 session, code, address=client_address(request), settings=rt.settings
             )
@@ -93,6 +97,7 @@ def verify_qr(token: str, request: Request, session: DbSession, rt: AppRuntime) 
 def report(
     request: Request,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
     channel: Annotated[str, Form(max_length=16)] = "",
     sender: Annotated[str, Form(max_length=200)] = "",
     link: Annotated[str, Form(max_length=500)] = "",
@@ -105,7 +110,7 @@ def report(
             request, rt, report_error="form_expired", values=values, status_code=403
         )
     try:
-        with session_scope(rt.sessions) as session:
+        with units() as session:
             result = report_scam(
                 session,
                 channel=channel,

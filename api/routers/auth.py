@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.deps import AppRuntime
+from api.deps import AppRuntime, CommitsEvenIfRefused
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.security import AnyOfficer, client_address
+from etle.errors import RateLimited, Unauthorized
 from etle.officers.access import GRANTS
 from etle.officers.login import sign_in
 from etle.officers.models import Role
@@ -37,18 +39,19 @@ class OfficerOut(BaseModel):
     "/token",
     summary="Sign in (OAuth2 password flow): a short-lived bearer token",
     response_model=TokenOut,
-    responses={401: {"description": "wrong credentials"}, 429: {"description": "rate limited"}},
+    responses=error_responses({Unauthorized: "wrong credentials"}, RateLimited),
 )
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
     response: Response,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
 ) -> TokenOut:
     # Transactions of its own: the attempt is recorded (and counted) even when it is refused,
     # and the password is checked between them, with no database lock held.
     result = sign_in(
-        rt.sessions,
+        units.sessions,
         username=form.username,
         password=form.password,
         address=client_address(request),

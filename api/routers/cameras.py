@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from api.deps import AppRuntime, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.security import officer_auth
 from camera_ingest.health import camera_health
+from etle.errors import Forbidden, Unauthorized
 from etle.officers.access import Permission
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["camera operations"], route_class=OneHopRoute)
@@ -35,10 +37,12 @@ class CameraHealthOut(BaseModel):
     summary="Unhealthy cameras (supervisors and administrators)",
     response_model=list[CameraHealthOut],
     dependencies=[Depends(officer_auth(Permission.MONITOR_CAMERAS))],
-    responses={
-        401: {"description": "No valid officer token."},
-        403: {"description": "This officer's role may not monitor cameras."},
-    },
+    responses=error_responses(
+        {
+            Unauthorized: "No valid officer token.",
+            Forbidden: "This officer's role may not monitor cameras.",
+        }
+    ),
 )
 def cameras_health(
     session: DbSession,

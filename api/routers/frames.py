@@ -13,7 +13,8 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AppRuntime, CameraToken
+from api.deps import AppRuntime, CameraToken, CommitsEvenIfRefused, OwnTransactions
+from api.errors import error_responses
 from api.runtime import Runtime
 from camera_ingest.intake import (
     MAX_METADATA_BYTES,
@@ -23,8 +24,13 @@ from camera_ingest.intake import (
     parse_metadata,
 )
 from etle.cameras.service import authenticate
-from etle.db import session_scope
-from etle.errors import ValidationFailed
+from etle.errors import (
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    UnsupportedMedia,
+    ValidationFailed,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["camera intake"])
 
@@ -39,11 +45,29 @@ class FrameAccepted(BaseModel):
     duplicate: bool = Field(description="true when this image or sequence number was sent before")
 
 
-def _error(description: str, example: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"example": example}},
+ERRORS = error_responses(
+    {
+        Unauthorized: "Unknown or disabled camera, or no camera token.",
+        PayloadTooLarge: "The image (or the whole request) is over the size limit.",
+        UnsupportedMedia: "Not a JPEG or PNG image.",
+        ValidationFailed: "Bad metadata, a truncated or corrupt image, absurd dimensions, a "
+        "decompression bomb, or a violation this camera may not report.",
+        ServiceUnavailable: "The database or the evidence store is unavailable: retry after "
+        "`Retry-After`.",
     }
+)
+# What a camera vendor sees of each error in the document.
+EXAMPLES: dict[int | str, dict[str, Any]] = {
+    401: {"error": "unauthorized", "message": "unknown or disabled camera"},
+    413: {"error": "payload_too_large", "message": "image is 12582912 bytes; ..."},
+    415: {"error": "unsupported_media_type", "message": "not a JPEG or PNG image"},
+    422: {
+        "error": "validation_failed",
+        "message": "metadata is not valid",
+        "detail": [{"field": "captured_at", "problem": "Field required"}],
+    },
+    503: {"error": "service_unavailable", "message": "the database is unavailable"},
+}
 
 
 @router.post(
@@ -54,36 +78,24 @@ def _error(description: str, example: dict[str, Any]) -> dict[str, Any]:
     form_limits={"max_files": 1, "max_fields": 1, "max_part_size": MAX_METADATA_BYTES},
     responses={
         200: {"model": FrameAccepted, "description": "Seen before: the first frame's number."},
-        401: _error(
-            "Unknown or disabled camera, or no camera token.",
-            {"error": "unauthorized", "message": "unknown or disabled camera"},
-        ),
-        413: _error(
-            "The image (or the whole request) is over the size limit.",
-            {"error": "payload_too_large", "message": "image is 12582912 bytes; ..."},
-        ),
-        415: _error(
-            "Not a JPEG or PNG image.",
-            {"error": "unsupported_media_type", "message": "not a JPEG or PNG image"},
-        ),
-        422: _error(
-            "Bad metadata, a truncated or corrupt image, absurd dimensions, a decompression "
-            "bomb, or a violation this camera may not report.",
-            {
-                "error": "validation_failed",
-                "message": "metadata is not valid",
-                "detail": [{"field": "captured_at", "problem": "Field required"}],
-            },
-        ),
-        503: _error(
-            "The database or the evidence store is unavailable: retry after `Retry-After`.",
-            {"error": "service_unavailable", "message": "the database is unavailable"},
-        ),
+        **{
+            status: {
+                **answer,
+                "content": {
+                    "application/json": {
+                        **answer["content"]["application/json"],
+                        "example": EXAMPLES[status],
+                    }
+                },
+            }
+            for status, answer in ERRORS.items()
+        },
     },
 )
 async def push_frame(
     token: CameraToken,
     runtime: AppRuntime,
+    units: CommitsEvenIfRefused,
     response: Response,
     image: Annotated[UploadFile, File(description="The frame, JPEG or PNG.")],
     metadata: Annotated[
@@ -110,16 +122,18 @@ async def push_frame(
     # The blocking part (database, evidence fsync) in one trip through the thread pool: the
     # async route with a single hop costs less CPU than a sync route with sync dependencies
     # (each of which is a hop of its own).
-    result = await run_in_threadpool(_ingest, runtime, token, metadata, data)
+    result = await run_in_threadpool(_ingest, runtime, units, token, metadata, data)
     if result.duplicate:
         response.status_code = 200
     return FrameAccepted(frame_id=result.frame_id, status=result.status, duplicate=result.duplicate)
 
 
-def _ingest(runtime: Runtime, token: str, metadata: str, data: bytes) -> IntakeResult:
+def _ingest(
+    runtime: Runtime, units: OwnTransactions, token: str, metadata: str, data: bytes
+) -> IntakeResult:
     """One unit of work: it commits, and the recognition job is queued, before this returns,
     so the answer never leaves before the frame is stored (tests/api/test_commit_before_answer)."""
-    with session_scope(runtime.sessions) as session:
+    with units() as session:
         try:
             parsed = parse_metadata(metadata)
         except ValidationFailed:

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.security import StatsReader
 from etle.clock import require_aware
-from etle.errors import ValidationFailed
+from etle.errors import Forbidden, Unauthorized, ValidationFailed
 from etle.frames.accounting import account_frames
 
 router = APIRouter(prefix="/api/v1/admin/frames", tags=["admin: frames"], route_class=OneHopRoute)
@@ -53,11 +54,13 @@ class FrameAccountOut(BaseModel):
     "/account",
     summary="Where every frame ended: case, sighting, rejected, or waiting; and any unaccounted",
     response_model=FrameAccountOut,
-    responses={
-        401: {"description": "no valid officer token"},
-        403: {"description": "the role may not see the figures"},
-        422: {"description": "`since` without a time zone or out of range"},
-    },
+    responses=error_responses(
+        {
+            Unauthorized: "no valid officer token",
+            Forbidden: "the role may not see the figures",
+            ValidationFailed: "`since` without a time zone or out of range",
+        }
+    ),
 )
 def frames_account(
     session: DbSession,

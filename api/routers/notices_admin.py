@@ -14,18 +14,23 @@ from pydantic import BaseModel, Field
 
 from api.access import AdministratorOnly
 from api.deps import AppRuntime, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
+from etle.errors import Conflict, Forbidden, NotConfigured, NotFound, Unauthorized
 from etle.notices import ledger
 from etle.notices.models import Notice, PostBatch
 from notices.post_batches import export_post, list_batches
 
 router = APIRouter(prefix="/api/v1/admin/notices", tags=["admin: notices"], route_class=OneHopRoute)
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not logged in as an administrator"},
-    404: {"description": "no such batch or notice"},
-    409: {"description": "the batch or letter is not in a state that allows this"},
-    503: {"description": "notices are held: ETLE_PORTAL_URL is not the portal's https address"},
-}
+ERRORS = error_responses(
+    {
+        Unauthorized: "not logged in as an administrator",
+        Forbidden: "this officer's role may not manage notices",
+        NotFound: "no such batch or notice",
+        Conflict: "the batch or letter is not in a state that allows this",
+        NotConfigured: "notices are held: ETLE_PORTAL_URL is not the portal's https address",
+    }
+)
 
 
 class Returned(BaseModel):
@@ -54,13 +59,11 @@ def status(_admin: AdministratorOnly, session: DbSession) -> dict[str, Any]:
 def export(
     admin: AdministratorOnly,
     runtime: AppRuntime,
-    session: DbSession,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> dict[str, Any]:
-    # The export runs in transactions of its own (it is the same code as the CLI's): end the
-    # request's, which checked the officer, first. On SQLite that one holds the write lock, and
-    # the export would wait for it until the busy timeout.
-    session.commit()
+    # The export runs in transactions of its own (it is the same code as the CLI's), so the
+    # route takes no request session: the one that checked the officer ended its transaction
+    # in the dependency's own hop (`api.hops.within_hop`), so no write lock is held meanwhile.
     batch = export_post(runtime.dispatch, actor=admin, limit=limit)
     if batch is None:
         return {"batch": None, "letters": 0}
@@ -68,10 +71,8 @@ def export(
 
 
 @router.get("/post-batches", summary="Print batches, newest first", responses=ERRORS)
-def batches(
-    _admin: AdministratorOnly, runtime: AppRuntime, session: DbSession
-) -> list[dict[str, Any]]:
-    session.commit()  # as in `export`: the listing reads in a session of its own
+def batches(_admin: AdministratorOnly, runtime: AppRuntime) -> list[dict[str, Any]]:
+    # As `export`: the listing reads in a session of its own.
     return [_batch(b) for b in list_batches(runtime.dispatch)]
 
 

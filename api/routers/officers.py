@@ -9,8 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.security import Administrator
+from etle.errors import NotFound
 from etle.officers.models import Officer
 from etle.officers.service import disable_officer, list_officers
 
@@ -46,7 +48,7 @@ def officers(session: DbSession, _admin: Administrator) -> list[OfficerRow]:
     "/{username}/disable",
     summary="Disable an account: its sessions end and its cases return to the queue at once",
     response_model=OfficerRow,
-    responses={404: {"description": "no such officer"}},
+    responses=error_responses({NotFound: "no such officer"}),
 )
 def disable(username: str, session: DbSession, admin: Administrator) -> OfficerRow:
     return _row(disable_officer(session, username, actor=admin.actor))

@@ -8,31 +8,32 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.deps import AppRuntime, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.params import sane_time
 from etle.clock import utcnow
-from etle.errors import NotFound, ValidationFailed
+from etle.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from etle.payments.callback import verify_callback
 from etle.payments.service import BankPayment, record_bank_payment
 from notices.receipt import issue_receipt
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/payments", tags=["payments: bank"], route_class=OneHopRoute)
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "bad_signature or stale_timestamp: fix the signing or the clock"},
-    404: {"description": "callback not configured, or unknown_payment_code"},
-    409: {
-        "description": "replayed_request, transaction_id_reused, already_paid, not_payable "
-        "(the last two: refund the payer)"
-    },
-    422: {"description": "amount_mismatch, or the body is not a payment notification"},
-}
+ERRORS = error_responses(
+    {
+        Unauthorized: "bad_signature or stale_timestamp: fix the signing or the clock",
+        NotFound: "callback not configured, or unknown_payment_code",
+        Conflict: "replayed_request, transaction_id_reused, already_paid, not_payable "
+        "(the last two: refund the payer)",
+        ValidationFailed: "amount_mismatch, or the body is not a payment notification",
+    }
+)
 
 
 class CallbackIn(BaseModel):

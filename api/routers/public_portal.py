@@ -15,15 +15,24 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.access import PublicRoute
-from api.deps import AppRuntime, DbSession
+from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.portal.pages import receipt_response
 from api.portal.security import GrantBearer, citizen
 from api.portal.uploads import read_photo
 from api.security import client_address
 from etle.clock import utcnow
-from etle.db import read_only, session_scope
-from etle.errors import NotFound
+from etle.db import read_only
+from etle.errors import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMedia,
+    ValidationFailed,
+)
 from etle.payments.codes import format_code
 from etle.payments.models import Payment
 from etle.payments.service import issue_payment_code
@@ -43,25 +52,28 @@ from etle.portal.statistics import MAX_DAYS, transparency
 from etle.portal.view import build_view, current_notice, open_notice
 
 router = APIRouter(prefix="/api/v1/public", tags=["public portal"], route_class=OneHopRoute)
-LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "no notice matches (the same answer for every miss)"},
-    422: {"description": "malformed notice number, plate or VIN"},
-    429: {
-        "description": "too many misses from this client, or for this plate "
-        "(`detail.code` `plate_guarded`: send the letter's verification code as `code`)"
+LOOKUP_ERRORS = error_responses(
+    {
+        NotFound: "no notice matches (the same answer for every miss)",
+        ValidationFailed: "malformed notice number, plate or VIN",
+        RateLimited: "too many misses from this client, or for this plate "
+        "(`detail.code` `plate_guarded`: send the letter's verification code as `code`)",
+    }
+)
+GRANTS = {
+    Unauthorized: "no token, or an expired or forged one: look the notice up again",
+    NotFound: "the token does not open this notice",
+}
+GRANT_ERRORS = error_responses(GRANTS)
+ANSWER_ERRORS = error_responses(
+    GRANTS,
+    {
+        Conflict: "the notice was answered already or is no longer open",
+        PayloadTooLarge: "photo too large",
+        UnsupportedMedia: "photo is not JPEG or PNG",
+        ValidationFailed: "a field is invalid (detail names it)",
     },
-}
-GRANT_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no token, or an expired or forged one: look the notice up again"},
-    404: {"description": "the token does not open this notice"},
-}
-ANSWER_ERRORS: dict[int | str, dict[str, Any]] = {
-    **GRANT_ERRORS,
-    409: {"description": "the notice was answered already or is no longer open"},
-    413: {"description": "photo too large"},
-    415: {"description": "photo is not JPEG or PNG"},
-    422: {"description": "a field is invalid (detail names it)"},
-}
+)
 NO_STORE = {"Cache-Control": "private, no-store"}
 
 
@@ -144,6 +156,7 @@ def lookup_notice(
     notice_number: str,
     request: Request,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
     plate: Annotated[str, Query(max_length=20, description="the plate, e.g. B 1234 ABC")],
     code: Annotated[
         str,
@@ -155,7 +168,7 @@ def lookup_notice(
     ] = "",
 ) -> LookupOut:
     s = rt.settings
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         result = lookup.by_notice(
             session,
             notice_number=notice_number[:40],
@@ -169,7 +182,7 @@ def lookup_notice(
     token, seconds = _token(rt, cases)
     # The number as the lookup read it (spaces and dashes gone): the one it found.
     number = lookup.clean_notice_number(notice_number[:40])
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         opened = open_notice(session, Grant(frozenset(cases), utcnow(), ""), number)
         view = build_view(session, opened)
     return LookupOut(access_token=token, expires_in=seconds, notice=view.as_dict())
@@ -185,11 +198,12 @@ def lookup_notice(
 def lookup_by_vin(
     request: Request,
     rt: AppRuntime,
+    units: CommitsEvenIfRefused,
     plate: Annotated[str, Query(max_length=20, description="the plate, e.g. B 1234 ABC")],
     vin: Annotated[str, Query(max_length=20, description="last 5 characters of the VIN")],
 ) -> NoticesOut:
     s = rt.settings
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         result = lookup.by_vin(
             session,
             plate=plate,
@@ -201,7 +215,7 @@ def lookup_by_vin(
     cases = result.granted()
     token, seconds = _token(rt, cases)
     grant = Grant(frozenset(cases), utcnow(), "")
-    with session_scope(rt.sessions) as session:
+    with units() as session:
         views = [
             build_view(
                 session,
@@ -392,11 +406,13 @@ def statistics(
     "/scam-reports",
     summary="Report a message pretending to be an ETLE notice (no personal data needed)",
     status_code=201,
-    responses={422: {"description": "nothing to report"}, 429: {"description": "rate limited"}},
+    responses=error_responses({ValidationFailed: "nothing to report"}, RateLimited),
     dependencies=[PublicRoute],
 )
-def scam_report(body: ScamIn, request: Request, rt: AppRuntime) -> dict[str, Any]:
-    with session_scope(rt.sessions) as session:
+def scam_report(
+    body: ScamIn, request: Request, rt: AppRuntime, units: CommitsEvenIfRefused
+) -> dict[str, Any]:
+    with units() as session:
         result = report_scam(
             session,
             channel=body.channel,

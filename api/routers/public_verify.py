@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from api.access import PublicRoute
-from api.deps import AppRuntime, DbSession
+from api.deps import AppRuntime, CommitsEvenIfRefused, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.security import client_address
 from etle.clock import local, utcnow
-from etle.db import session_scope
+from etle.errors import RateLimited
 from etle.notices.verify import verify_token
 from etle.portal.verification import check_code
 
@@ -35,16 +36,17 @@ def verify_by_token(token: str, session: DbSession, runtime: AppRuntime) -> dict
 @router.get(
     "/verify",
     summary="Verify a notice by its verification code",
-    responses={429: {"description": "too many unknown codes from this client"}},
+    responses=error_responses({RateLimited: "too many unknown codes from this client"}),
 )
 def verify_by_code(
     request: Request,
     runtime: AppRuntime,
+    units: CommitsEvenIfRefused,
     code: str = Query(min_length=4, max_length=32, description="Code printed on the notice"),
 ) -> dict[str, Any]:
     # Its own transaction: an unknown code counts against the client even though the answer
     # is a normal "not genuine" (codes cannot be tried in bulk).
-    with session_scope(runtime.sessions) as session:
+    with units() as session:
         checked = check_code(
             session, code, address=client_address(request), settings=runtime.settings
         )

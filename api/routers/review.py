@@ -7,12 +7,13 @@ translates HTTP to those calls.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AppRuntime, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
 from api.params import RECORD_ID_MAX, CaseId, SaneTime
 from api.security import Reviewer, StatsReader, Supervisor
@@ -24,18 +25,21 @@ from etle.cases.models import Case, RejectReason, ReviewAction
 from etle.cases.review import Decision, decide
 from etle.clock import utcnow
 from etle.db import read_only
+from etle.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from etle.officers.models import Officer
 from etle.portal.disputes import owner_photo
 
 router = APIRouter(prefix="/api/v1/review", tags=["officers: review"], route_class=OneHopRoute)
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in, token expired, or account disabled"},
-    403: {"description": "the role may not do this, conflict of interest, or four eyes"},
-    404: {"description": "no such case"},
-    409: {"description": "not your lease, lease expired, or the case moved on"},
-    422: {"description": "invalid decision (reason missing, plate not registered, ...)"},
-}
+ERRORS = error_responses(
+    {
+        Unauthorized: "not signed in, token expired, or account disabled",
+        Forbidden: "the role may not do this, conflict of interest, or four eyes",
+        NotFound: "no such case",
+        Conflict: "not your lease, lease expired, or the case moved on",
+        ValidationFailed: "invalid decision (reason missing, plate not registered, ...)",
+    }
+)
 EVIDENCE_CACHE = "private, max-age=300"
 
 

@@ -4,14 +4,15 @@ a replayed request is refused with 401 and changes nothing."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from api.deps import AppRuntime, DbSession
+from api.errors import error_responses
 from api.hops import OneHopRoute
-from etle.errors import Forbidden, NotFound
+from etle.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from notices.webhooks import (
     apply_events,
     parse_sms_events,
@@ -21,11 +22,13 @@ from notices.webhooks import (
 )
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], route_class=OneHopRoute)
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "bad signature, or a replayed (stale) request"},
-    404: {"description": "this gateway is not configured"},
-    422: {"description": "body is not a status report"},
-}
+ERRORS = error_responses(
+    {
+        Unauthorized: "bad signature, or a replayed (stale) request",
+        NotFound: "this gateway is not configured",
+        ValidationFailed: "body is not a status report",
+    }
+)
 
 
 async def signed_sms_body(
@@ -84,7 +87,7 @@ def whatsapp_status(
     "/whatsapp",
     summary="Meta's subscription handshake",
     response_class=PlainTextResponse,
-    responses={403: {"description": "wrong verify token"}},
+    responses=error_responses({Forbidden: "wrong verify token"}),
 )
 def whatsapp_subscribe(
     runtime: AppRuntime,

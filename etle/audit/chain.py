@@ -25,11 +25,12 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from etle.audit.models import AuditEvent
 from etle.clock import utcnow
+from etle.db import lock_key
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x45544C45  # "ETLE": advisory lock key for appends on PostgreSQL
@@ -100,8 +101,7 @@ def record(
 
 def _read_head(session: Session) -> tuple[int, str]:
     """Take the append lock and read the chain's head (the first append of a transaction)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    lock_key(session, _CHAIN_LOCK)
     row = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

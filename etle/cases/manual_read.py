@@ -34,7 +34,7 @@ from etle.cases.models import (
     ReviewAction,
     ReviewDecision,
 )
-from etle.cases.service import open_case
+from etle.cases.opening import open_case
 from etle.cases.transitions import transition
 from etle.clock import local
 from etle.config import Settings
@@ -42,7 +42,7 @@ from etle.errors import Conflict, ValidationFailed
 from etle.frames.models import Frame, PlateRead, ReadDecision
 from etle.officers.models import Officer
 from etle.plates import normalise_plate
-from etle.registry.lookup import registry_for
+from etle.registry.backend import registry_for
 
 # The `model` of a plate read an officer keyed by hand (not a machine's reading).
 KEYED_MODEL = "keyed"

@@ -13,7 +13,7 @@ from itertools import combinations
 from typing import Any
 
 from etle.cases.models import CaseFlag
-from etle.plates import VehicleClass, class_for_number, is_valid_plate, parse_plate
+from etle.plates import VehicleClass, is_valid_plate, parse_plate
 from etle.registry.lookup import RegistryLookup, RegistryRecord
 
 # Character pairs a camera or reader confuses, both ways.
@@ -96,7 +96,7 @@ def match_plate(
     if exact.registration_valid_until is not None and exact.registration_valid_until < on:
         flags.append(CaseFlag.REGISTRATION_EXPIRED)
         details[CaseFlag.REGISTRATION_EXPIRED] = {"valid_until": exact.registration_valid_until}
-    number_class = class_for_number(parse_plate(plate).number)
+    number_class = parse_plate(plate).vehicle_class
     if exact.vehicle_class != number_class.value:
         flags.append(CaseFlag.CLASS_MISMATCH)
         details[CaseFlag.CLASS_MISMATCH] = {

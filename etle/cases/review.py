@@ -51,7 +51,7 @@ from etle.notices.models import Notice
 from etle.notices.service import issue_notice
 from etle.officers.models import Officer
 from etle.plates import normalise_plate
-from etle.registry.lookup import registry_for
+from etle.registry.backend import registry_for
 
 # Flags about the plate as read; a corrected plate is matched afresh.
 _READ_FLAGS = {CaseFlag.PLATE_NOT_REGISTERED.value, CaseFlag.LOOKALIKE_CANDIDATES.value}

@@ -3,6 +3,9 @@
 Separation of duties: administrators manage accounts but never decide cases; reviewers decide
 cases but never see other officers' records; supervisors take escalations, watch overrides and
 the numbers.
+
+A leaf: it imports only the officer model, so every service (cases, catalogue, officers) can
+check a permission without importing another service.
 """
 
 from __future__ import annotations
@@ -10,11 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from sqlalchemy.orm import Session
-
-from etle.errors import Forbidden, NotFound, Unauthorized
+from etle.errors import Forbidden, Unauthorized
 from etle.officers.models import Officer, Role
-from etle.officers.service import get_by_username
 
 
 class Permission(StrEnum):
@@ -61,12 +61,3 @@ def require(officer: Officer, permission: Permission) -> None:
         raise Unauthorized("officer account is disabled")
     if permission not in GRANTS.get(Role(officer.role), frozenset()):
         raise Forbidden(f"the {officer.role} role may not {permission.value.replace('_', ' ')}")
-
-
-def officer_with(session: Session, username: str, permission: Permission) -> Officer:
-    """The officer with this username, if they hold `permission` (the CLI's `--as`)."""
-    officer = get_by_username(session, username)
-    if officer is None:
-        raise NotFound(f"no officer {username!r}")
-    require(officer, permission)
-    return officer

@@ -22,9 +22,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from etle.audit.chain import record
-from etle.cases.service import lock_key
 from etle.clock import utcnow
-from etle.db import session_scope
+from etle.db import lock_key, session_scope
 from etle.errors import EtleError, RateLimited, Unauthorized
 from etle.officers.config import OfficerSettings
 from etle.officers.models import LoginAttempt, Officer
@@ -158,23 +157,6 @@ def sign_in(
     ok = check_password(pending, password)
     with session_scope(sessions) as session:
         return finish_login(session, pending, password=password, ok=ok)
-
-
-def attempt_login(
-    session: Session,
-    *,
-    username: str,
-    password: str,
-    address: str,
-    settings: OfficerSettings,
-    now: datetime | None = None,
-) -> LoginResult:
-    """The same steps in one session (the caller commits), for callers without a server's
-    write lock to share."""
-    pending = begin_login(session, username=username, address=address, settings=settings, now=now)
-    if pending.refusal is not None:
-        return LoginResult(None, pending.refusal)
-    return finish_login(session, pending, password=password, ok=check_password(pending, password))
 
 
 def _failures(session: Session, who: object, since: datetime) -> int:

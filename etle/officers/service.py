@@ -1,4 +1,5 @@
-"""Officer accounts: create, disable, reset a password, and resolve a credential to an officer.
+"""Officer accounts: create, disable, reset a password, and resolve a credential or a username
+(with a permission) to an officer.
 
 Every change is audited. Passwords and hashes never reach the audit trail or the logs.
 """
@@ -11,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etle.audit.chain import record
+from etle.cases.lease import release_all
 from etle.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from etle.officers.access import Permission, require
 from etle.officers.models import Officer, Role
 from etle.officers.passwords import hash_password
 from etle.officers.tokens import Credential
@@ -28,6 +31,13 @@ def get_officer(session: Session, username: str) -> Officer:
     officer = get_by_username(session, username)
     if officer is None:
         raise NotFound(f"no officer {username!r}")
+    return officer
+
+
+def officer_with(session: Session, username: str, permission: Permission) -> Officer:
+    """The officer with this username, if they hold `permission` (the CLI's `--as`)."""
+    officer = get_officer(session, username)
+    require(officer, permission)
     return officer
 
 
@@ -106,9 +116,8 @@ def add_officer(
 
 def disable_officer(session: Session, username: str, *, actor: str) -> Officer:
     """Disable the account: its tokens and sessions stop working at the next request, and the
-    cases it holds go back to the queue."""
-    from etle.cases.lease import release_all  # cases build on officers, not the reverse
-
+    cases it holds go back to the queue (`etle.cases.lease.release_all`: this module builds on
+    the case lease, which itself needs only `etle.officers.access` and the officer model)."""
     officer = get_officer(session, username)
     if not officer.active:
         return officer

@@ -1,7 +1,7 @@
 """Registry lookup: the interface the matcher uses, with the local database as the default.
 
-`registry_for` picks the implementation from settings: the local database (filled by
-`etle registry import`), or the national registry service over HTTP
+`etle.registry.backend.registry_for` picks the implementation from settings: this local
+database (filled by `etle registry import`), or the national registry service over HTTP
 (`etle.registry.remote`), which answers the same two questions.
 """
 
@@ -15,7 +15,6 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from etle.config import Settings
 from etle.registry.models import Owner, Vehicle
 
 
@@ -68,11 +67,3 @@ class DatabaseRegistry:
             )
             for vehicle, nik in rows
         }
-
-
-def registry_for(session: Session, settings: Settings) -> RegistryLookup:
-    if settings.registry_backend == "http":
-        from etle.registry.remote import ServiceRegistry, client_for
-
-        return ServiceRegistry(session, client_for(settings))
-    return DatabaseRegistry(session)

@@ -39,21 +39,6 @@ def start_of_day(day: date, zone: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
 
 
-def owner_on(session: Session, vehicle_id: int, moment: datetime) -> Owner | None:
-    """The owner of a vehicle at a moment, from the ownership history."""
-    ownership = session.scalar(
-        select(Ownership)
-        .where(
-            Ownership.vehicle_id == vehicle_id,
-            Ownership.valid_from.is_(None) | (Ownership.valid_from <= moment),
-            Ownership.valid_to.is_(None) | (Ownership.valid_to > moment),
-        )
-        .order_by(Ownership.valid_from.desc().nulls_last())
-        .limit(1)
-    )
-    return session.get(Owner, ownership.owner_id) if ownership is not None else None
-
-
 def report_sale(
     session: Session,
     *,

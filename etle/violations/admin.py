@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etle.audit.chain import record
-from etle.errors import NotFound, ValidationFailed
+from etle.errors import ValidationFailed
 from etle.officers.access import Permission, require
 from etle.officers.models import Officer
 from etle.violations.models import ViolationType
@@ -118,10 +118,3 @@ def set_violation(
         after=differ,
     )
     return violation, True
-
-
-def get_any_violation(session: Session, code: str) -> ViolationType:
-    violation = session.get(ViolationType, code)
-    if violation is None:
-        raise NotFound(f"unknown violation type {code!r}")
-    return violation

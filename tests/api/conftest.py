@@ -1,4 +1,5 @@
-"""API fixtures: a runtime on a fresh database, a client, officers with tokens."""
+"""API fixtures: a client on the suite's runtime (`rt`, tests/conftest.py), officers with
+tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -18,8 +18,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.runtime import Runtime, build_runtime
-from api.settings import load_app_settings
+from api.runtime import Runtime
 from etle.cases.models import Case
 from etle.db import session_scope
 from etle.frames.models import PlateRead
@@ -36,22 +35,8 @@ PASSWORD = "Tilang-elektronik-2026"
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap argon2 parameters for API tests (the real ones cost ~0.3 s a hash here);
-    tests/etle/test_officers.py checks the production parameters themselves."""
+    tests/etle/officers/test_officers.py checks the production parameters themselves."""
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
-@pytest.fixture
-def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_runtime(
-        load_app_settings(
-            data_dir=tmp_path / "data",
-            database_url=fresh_url,
-            queue_url=None,
-            portal_url="https://etle.example.id",  # notices are held on a plain-http portal
-        )
-    )
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture

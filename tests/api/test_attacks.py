@@ -5,7 +5,7 @@ pages without their security headers.
 
 Other attacks have their own tests: decompression bombs, absurd dimensions and huge metadata
 (tests/api/test_frames.py), replayed webhooks and bank callbacks (tests/notices/test_messages.py,
-tests/portal/test_callback.py, tests/portal/test_payments.py), tokens after a password reset or
+tests/api/test_payments.py, tests/etle/payments/test_payments.py), tokens after a password reset or
 when an account is disabled (tests/api/test_auth.py), the authorisation matrix
 (tests/api/test_authorization.py), generated requests against the schema (test_schema_fuzz.py).
 """
@@ -30,8 +30,7 @@ from schemathesis.checks import not_a_server_error
 from sqlalchemy import func, inspect, select
 
 from api.app import create_app
-from api.runtime import Runtime, build_runtime
-from api.settings import load_app_settings
+from api.runtime import Runtime
 from etle.cameras.service import add_camera
 from etle.cases.models import Case
 from etle.db import session_scope
@@ -42,20 +41,6 @@ from tests import factories
 from tests.api.conftest import PASSWORD
 from tests.api.test_authorization import every_route
 from tests.factories import jpeg
-
-
-@pytest.fixture
-def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_runtime(
-        load_app_settings(
-            data_dir=tmp_path / "data",
-            database_url=fresh_url,
-            queue_url=None,
-            portal_url="https://etle.example.id",  # as deployed: notices are held on http
-        )
-    )
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture

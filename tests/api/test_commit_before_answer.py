@@ -1,32 +1,43 @@
-"""A camera told 202 may delete its copy: the frame must be committed before the answer leaves.
+"""A request's transaction is committed before its answer leaves the server.
+
+Otherwise a client holds "done" for something that may still fail to commit: a camera told 202
+may delete its copy of a frame that was never stored, and a browser following the console's
+redirect could read the state from before (it did, on PostgreSQL).
 
 FastAPI runs the code after `yield` in a dependency *after* sending the response by default
 (scope "request", FastAPI >= 0.121); `DbSession` asks for scope "function", which runs it
-before. The first test pins that framework behaviour down; the others check the frame route.
+before. The first test pins that framework behaviour down; the next ones check the frame route
+(its unit of work commits, and queues its job, before it answers); the last one a live server
+with a commit made slow on purpose: the answer cannot arrive before the commit has finished.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-import pytest
+import httpx
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.app import create_app
-from api.runtime import Runtime, build_runtime
-from api.settings import load_app_settings
+from api.runtime import Runtime
 from etle.cameras.service import add_camera
+from etle.cases.models import Case
 from etle.db import session_scope
 from etle.frames.models import Frame
+from etle.officers.models import Officer
+from tests.api.conftest import bearer, make_officer, sample_cases
 from tests.factories import jpeg
+
+SLOW_COMMIT = 0.6
 
 
 def recording(app: ASGIApp, events: list[str]) -> ASGIApp:
@@ -71,13 +82,6 @@ def test_installed_fastapi_runs_yield_exits_as_expected() -> None:
     with TestClient(recording(app, _order)) as client:
         assert client.get("/").status_code == 200
     assert _order == ["route", "function-scope exit", "answer", "request-scope exit"]
-
-
-@pytest.fixture
-def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_runtime(load_app_settings(data_dir=tmp_path, database_url=fresh_url))
-    yield runtime
-    runtime.close()
 
 
 def _camera(rt: Runtime) -> str:
@@ -130,3 +134,28 @@ def test_a_commit_that_fails_never_answers_202(rt: Runtime) -> None:
     with session_scope(rt.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Frame)) == 0
     assert rt.queue.depth() == 0
+
+
+def test_the_claim_is_committed_before_the_answer(rt: Runtime, live_url: str) -> None:
+    [sample] = sample_cases(rt, 1)
+    officer = make_officer(rt)
+    committed_at: list[float] = []
+
+    def slow(_session: Session) -> None:
+        time.sleep(SLOW_COMMIT)
+        committed_at.append(time.monotonic())
+
+    event.listen(rt.sessions, "before_commit", slow)
+    try:
+        response = httpx.post(
+            f"{live_url}/api/v1/review/claim", headers=bearer(rt, officer), timeout=30
+        )
+        answered_at = time.monotonic()
+    finally:
+        event.remove(rt.sessions, "before_commit", slow)
+    assert response.status_code == 200
+    assert committed_at, "the answer arrived before the transaction had committed"
+    assert committed_at[0] <= answered_at
+    with session_scope(rt.sessions) as session:
+        assert session.get_one(Case, sample.case_id).lease_officer_id == officer.id
+        assert session.get_one(Officer, officer.id).active

@@ -3,7 +3,7 @@
 Runs Debian's chromium through Playwright (`executable_path`), against the app served by
 uvicorn on a free local port. Skipped, with the reason, where chromium is not installed
 (`.ci/run` installs it). Set ETLE_CONSOLE_SCREENSHOT=path.png to keep a picture of the review
-screen (the pictures of docs/review.md come from tests/portal/test_accessibility.py).
+screen (the pictures of docs/review.md come from tests/api/portal/test_accessibility.py).
 """
 
 from __future__ import annotations

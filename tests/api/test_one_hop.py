@@ -26,7 +26,7 @@ from etle.db import session_scope
 from etle.officers.models import Role
 from tests import factories
 from tests.api.conftest import PASSWORD, bearer, make_officer, sample_cases
-from tests.portal.helpers import new_notice
+from tests.portal_helpers import new_notice
 
 
 @pytest.fixture

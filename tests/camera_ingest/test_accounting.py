@@ -7,18 +7,15 @@ by tests/camera_ingest/test_failures_heal.py and the development-photo run."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli.main import app
-from api.runtime import Runtime, build_runtime
-from api.settings import load_app_settings
+from api.runtime import Runtime
 from camera_ingest.intake import FrameMetadata, ingest_frame
 from camera_ingest.jobs import sweep_frames
 from camera_ingest.processing import Outcome, WorkerContext, recognize_frame
@@ -68,15 +65,6 @@ def raising(exc: Exception) -> Callable[[], FrameResult]:
         raise exc
 
     return answer
-
-
-@pytest.fixture
-def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_runtime(
-        load_app_settings(data_dir=tmp_path / "data", database_url=fresh_url, queue_url=None)
-    )
-    yield runtime
-    runtime.close()
 
 
 def push(rt: Runtime, camera: str, data: bytes, violation: str | None) -> int:

@@ -7,7 +7,6 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,25 +17,24 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from api.cli.main import app
-from api.runtime import Runtime, build_runtime
-from api.settings import load_app_settings
+from api.runtime import Runtime
 from camera_ingest.folder import FileOutcome, FolderIngest
 from camera_ingest.sources import IntakeContext
 from etle.cameras.service import add_camera, disable_camera
 from etle.db import create_engine, session_factory, session_scope
 from etle.frames.models import Frame
+from tests.conftest import MakeRuntime
 from tests.factories import jpeg
 
 CAPTURED = "2026-11-20T07:15:04+07:00"
 
 
 @pytest.fixture
-def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_runtime(load_app_settings(data_dir=tmp_path / "data", database_url=fresh_url))
+def rt(make_runtime: MakeRuntime) -> Runtime:
+    runtime = make_runtime()
     with session_scope(runtime.sessions) as session:
         add_camera(session, camera_id="CAM-F", name="FTP", violation_codes=["red_light"], actor="t")
-    yield runtime
-    runtime.close()
+    return runtime
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -13,14 +12,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli.main import app
-from api.runtime import Runtime, build_runtime
-from api.settings import load_app_settings
+from api.runtime import Runtime
 from camera_ingest.sources import IntakeContext
 from camera_ingest.stream import sample_stream
 from etle.cameras.service import add_camera
 from etle.db import session_scope
 from etle.errors import ValidationFailed
 from etle.frames.models import Frame
+from tests.conftest import MakeRuntime
 
 FPS = 10
 SECONDS = 7
@@ -42,14 +41,13 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_runtime(load_app_settings(data_dir=tmp_path, database_url=fresh_url))
+def rt(make_runtime: MakeRuntime) -> Runtime:
+    runtime = make_runtime()
     with session_scope(runtime.sessions) as session:
         add_camera(
             session, camera_id="CAM-V", name="Video", violation_codes=["red_light"], actor="t"
         )
-    yield runtime
-    runtime.close()
+    return runtime
 
 
 def _which_video_frame(rt: Runtime, frame: Frame) -> int:

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from api.runtime import Runtime, build_runtime
-from api.settings import load_app_settings
+from api.runtime import Runtime
 from camera_ingest.jobs import MAX_REQUEUE_WAIT, sweep_frames
 from etle.cameras.models import Camera
 from etle.clock import utcnow
 from etle.db import session_scope
 from etle.frames.models import Frame, FrameStatus
 from tests import factories
+from tests.conftest import MakeRuntime
 
 
 @pytest.fixture
-def rt(fresh_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = build_runtime(
-        load_app_settings(data_dir=tmp_path, database_url=fresh_url, requeue_after_seconds=120)
-    )
-    yield runtime
-    runtime.close()
+def rt(make_runtime: MakeRuntime) -> Runtime:
+    return make_runtime(requeue_after_seconds=120)
 
 
 def _frame(

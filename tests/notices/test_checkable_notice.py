@@ -24,7 +24,7 @@ from notices.dispatch import dispatch_delivery, letter_for, pdf_for
 from notices.jobs import sweep_deliveries
 from notices.post_batches import export_post
 from tests import factories
-from tests.notices.conftest import MakeRuntime
+from tests.conftest import MakeRuntime
 
 
 def _pdf_text(pdf: bytes) -> str:

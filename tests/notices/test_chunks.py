@@ -12,7 +12,7 @@ from etle.cases.models import Case
 from etle.db import session_scope
 from etle.notices.models import Channel, Delivery, DeliveryStatus
 from tests import factories
-from tests.notices.conftest import MakeRuntime
+from tests.conftest import MakeRuntime
 from tests.notices.peers import smtp_server
 
 

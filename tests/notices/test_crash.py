@@ -19,8 +19,7 @@ from sqlalchemy import select
 from etle.db import session_scope
 from etle.notices.models import Delivery, DeliveryStatus
 from tests import factories
-from tests.conftest import REPO
-from tests.notices.conftest import MakeRuntime
+from tests.conftest import REPO, MakeRuntime
 from tests.notices.peers import gateway_server, smtp_server
 
 NOTICES = 40

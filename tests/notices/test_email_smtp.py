@@ -15,7 +15,7 @@ from etle.db import session_scope
 from etle.notices.models import Channel, Delivery, DeliveryStatus, Notice
 from notices.post_batches import export_post
 from tests import factories
-from tests.notices.conftest import MakeRuntime
+from tests.conftest import MakeRuntime
 from tests.notices.peers import SmtpSink, free_port, smtp_server
 
 

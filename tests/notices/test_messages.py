@@ -18,7 +18,7 @@ from etle.notices.models import Delivery, DeliveryStatus, Notice
 from notices.links import foreign_links
 from notices.webhooks import sign_sms_webhook
 from tests import factories
-from tests.notices.conftest import PORTAL, MakeRuntime
+from tests.conftest import PORTAL_URL, MakeRuntime
 from tests.notices.peers import gateway_server
 
 SECRET = "sms-webhook-secret-for-tests-42"
@@ -127,7 +127,7 @@ def test_message_with_a_foreign_link_is_refused(make_runtime: MakeRuntime, tmp_p
     ],
 )
 def test_only_the_portal_counts_as_an_allowed_link(text: str, foreign: list[str]) -> None:
-    assert foreign_links(text, PORTAL) == foreign
+    assert foreign_links(text, PORTAL_URL) == foreign
 
 
 def _sent_sms_notice(make_runtime: MakeRuntime, url: str):  # type: ignore[no-untyped-def]

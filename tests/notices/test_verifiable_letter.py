@@ -25,7 +25,7 @@ from etle.notices.tokens import token_from_url
 from notices.dispatch import letter_for, pdf_for
 from notices.post_batches import export_post
 from tests import factories
-from tests.notices.conftest import PORTAL, MakeRuntime
+from tests.conftest import PORTAL_URL, MakeRuntime
 
 
 def _pdf(rt, notice_id: int) -> bytes:  # type: ignore[no-untyped-def]
@@ -63,13 +63,13 @@ def test_letter_text_and_qr_code_verify_on_the_portal(make_runtime: MakeRuntime)
         "Batas waktu tanggapan",
         factories.long_date_id(notice.respond_by),
         notice.verification_code,
-        f"{PORTAL}/tilang",
+        f"{PORTAL_URL}/tilang",
     ):
         assert expected in text, expected
 
     url = _qr_url(pdf)
-    assert url.startswith(f"{PORTAL}/verifikasi/")
-    token = token_from_url(url, PORTAL)
+    assert url.startswith(f"{PORTAL_URL}/verifikasi/")
+    token = token_from_url(url, PORTAL_URL)
     assert token is not None
     client = TestClient(create_app(rt))
     answer = client.get(f"/api/v1/public/verify/{token}").json()
@@ -94,7 +94,7 @@ def test_expired_qr_token_says_so(make_runtime: MakeRuntime) -> None:
     rt = make_runtime(verify_token_days=-1)  # already past its date
     with session_scope(rt.sessions) as session:
         notice = factories.confirmed_notice(session, rt.evidence, rt.settings)
-    token = token_from_url(_qr_url(_pdf(rt, notice.id)), PORTAL)
+    token = token_from_url(_qr_url(_pdf(rt, notice.id)), PORTAL_URL)
     answer = TestClient(create_app(rt)).get(f"/api/v1/public/verify/{token}").json()
     assert (answer["genuine"], answer["reason"]) == (False, "expired")
 

@@ -7,10 +7,9 @@ workers handling two frames of one burst cannot open two cases.
 
 from __future__ import annotations
 
-import zlib
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etle.audit.chain import jsonable, record
@@ -18,13 +17,8 @@ from etle.cases.flags import add_flags
 from etle.cases.matching import MatchResult
 from etle.cases.models import Case, CaseFlag, CaseFrame, CaseStatus
 from etle.cases.transitions import TERMINAL, transition
+from etle.db import lock_key
 from etle.frames.models import Frame, PlateRead
-
-
-def lock_key(session: Session, key: str) -> None:
-    """Serialise work on one logical key until commit (PostgreSQL; SQLite locks at BEGIN)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(key.encode())})
 
 
 def open_or_join(

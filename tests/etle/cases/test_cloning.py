@@ -13,7 +13,7 @@ from etle.cameras.models import Camera
 from etle.cases.cloning import flag_clones, haversine_km
 from etle.cases.matching import match_plate
 from etle.cases.models import Case, CaseFlag
-from etle.cases.service import open_or_join
+from etle.cases.opening import open_or_join
 from etle.frames.models import PlateRead, ReadDecision
 from etle.registry.lookup import DatabaseRegistry
 from tests import factories

@@ -16,7 +16,6 @@ from etle.cases.models import Case, CaseStatus
 from etle.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
 from etle.officers import passwords
 from etle.officers.config import OfficerSettings
-from etle.officers.login import attempt_login
 from etle.officers.models import Role
 from etle.officers.service import add_officer, disable_officer, officer_for, reset_password
 from etle.officers.tokens import Audience, issue, read
@@ -81,7 +80,7 @@ def test_login_records_attempts_and_limits_guessing(session: Session) -> None:
     name = f"guess{factories.unique_plate().lower()}"
     factories.officer_with_password(session, GOOD, username=name)
     for i in range(3):
-        result = attempt_login(
+        result = factories.attempt_login(
             session,
             username=name,
             password=f"wrong-{i}",
@@ -90,12 +89,12 @@ def test_login_records_attempts_and_limits_guessing(session: Session) -> None:
             now=NOW,
         )
         assert isinstance(result.refusal, Unauthorized)
-    locked = attempt_login(
+    locked = factories.attempt_login(
         session, username=name, password=GOOD, address="10.0.0.2", settings=LIMITS, now=NOW
     )
     assert isinstance(locked.refusal, RateLimited)
     later = NOW + timedelta(seconds=LIMITS.login_window_seconds + 1)
-    ok = attempt_login(
+    ok = factories.attempt_login(
         session, username=name, password=GOOD, address="10.0.0.2", settings=LIMITS, now=later
     )
     assert ok.refusal is None
@@ -106,7 +105,7 @@ def test_login_records_attempts_and_limits_guessing(session: Session) -> None:
 def test_one_address_trying_many_usernames_is_limited(session: Session) -> None:
     address = f"10.9.{factories.unique_plate()[1:5]}"
     for i in range(LIMITS.login_max_failures_per_address):
-        attempt_login(
+        factories.attempt_login(
             session,
             username=f"nobody{i}",
             password="x" * 12,
@@ -114,7 +113,7 @@ def test_one_address_trying_many_usernames_is_limited(session: Session) -> None:
             settings=LIMITS,
             now=NOW,
         )
-    result = attempt_login(
+    result = factories.attempt_login(
         session, username="somebody", password="x" * 12, address=address, settings=LIMITS, now=NOW
     )
     assert isinstance(result.refusal, RateLimited)
@@ -130,7 +129,7 @@ def test_a_disabled_officer_cannot_sign_in_and_old_credentials_stop(session: Ses
     disable_officer(session, officer.username, actor="officer:admin")
     with pytest.raises(Unauthorized):
         officer_for(session, credential)
-    result = attempt_login(
+    result = factories.attempt_login(
         session, username=officer.username, password=GOOD, address="10.1.1.1", settings=LIMITS
     )
     assert isinstance(result.refusal, Unauthorized)
@@ -162,7 +161,7 @@ def test_reset_password_revokes_and_old_hashes_are_upgraded_at_login(
     # Stronger parameters later: the next successful sign-in stores a new hash.
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=2, memory_cost=2048))
     old_hash = officer.password_hash
-    result = attempt_login(
+    result = factories.attempt_login(
         session,
         username=officer.username,
         password="A-new-long-passphrase",

@@ -16,7 +16,7 @@ from etle.errors import Conflict, ValidationFailed
 from etle.notices.models import Notice
 from etle.registry.lookup import DatabaseRegistry
 from etle.registry.models import Owner, Ownership
-from etle.registry.ownership import owner_on, report_sale
+from etle.registry.ownership import report_sale
 from etle.registry.rows import owner_details
 from tests import factories
 
@@ -29,6 +29,21 @@ BUYER = owner_details(
         "phone": "081299990004",
     }
 )
+
+
+def owner_on(session: Session, vehicle_id: int, moment: datetime) -> Owner | None:
+    """Who owned the vehicle at a moment, read from the ownership history."""
+    ownership = session.scalar(
+        select(Ownership)
+        .where(
+            Ownership.vehicle_id == vehicle_id,
+            Ownership.valid_from.is_(None) | (Ownership.valid_from <= moment),
+            Ownership.valid_to.is_(None) | (Ownership.valid_to > moment),
+        )
+        .order_by(Ownership.valid_from.desc().nulls_last())
+        .limit(1)
+    )
+    return session.get(Owner, ownership.owner_id) if ownership is not None else None
 
 
 def test_a_reported_sale_closes_the_sellers_ownership_and_opens_the_buyers(

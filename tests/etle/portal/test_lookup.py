@@ -12,12 +12,11 @@ from etle.errors import NotFound, RateLimited, ValidationFailed
 from etle.evidence import LocalBlobStore
 from etle.notices.models import Notice
 from etle.notices.service import luhn_digit
-from etle.officers.login import attempt_login
 from etle.officers.models import LoginAttempt
 from etle.plates import format_plate
 from etle.portal import lookup
 from tests import factories
-from tests.portal.conftest import sent
+from tests.portal_fixtures import sent
 
 
 def _by_notice(
@@ -298,7 +297,7 @@ def test_portal_misses_do_not_count_against_officer_sign_in(
         with pytest.raises(NotFound):
             _by_notice(session, settings, notice.notice_number, "B1A", "10.0.0.9").granted()
     factories.officer_with_password(session, "Tilang-elektronik-2026", username="rina")
-    result = attempt_login(
+    result = factories.attempt_login(
         session,
         username="rina",
         password="Tilang-elektronik-2026",

@@ -118,7 +118,7 @@ def test_every_registry_change_is_audited(etle: Any) -> None:
         events = session.query(AuditEvent).order_by(AuditEvent.seq).all()
         actions = [e.action for e in events if e.entity_type == "camera"]
         assert actions == ["camera.created", "camera.token_rotated", "camera.disabled"]
-        assert all(e.actor.startswith("cli:") for e in events if e.entity_type == "camera")
+        assert all(e.actor.startswith("operator:") for e in events if e.entity_type == "camera")
         assert verify(session).ok
     rt.close()
 

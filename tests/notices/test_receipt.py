@@ -17,7 +17,7 @@ from etle.evidence import LocalBlobStore
 from etle.notices.models import Notice
 from etle.payments.service import BankPayment, issue_payment_code, record_bank_payment
 from notices.receipt import issue_receipt, load_receipt, receipt_words, render_receipt
-from tests.portal.conftest import sent
+from tests.portal_fixtures import sent
 
 
 def _paid(session: Session, settings: AppSettings, notice: Notice):  # type: ignore[no-untyped-def]

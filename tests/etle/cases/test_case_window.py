@@ -12,7 +12,7 @@ from etle.audit.models import AuditEvent
 from etle.cameras.models import Camera
 from etle.cases.matching import match_plate
 from etle.cases.models import Case, CaseFlag, CaseFrame, CaseStatus
-from etle.cases.service import open_or_join
+from etle.cases.opening import open_or_join
 from etle.cases.transitions import transition
 from etle.plates import VehicleClass
 from etle.registry.lookup import DatabaseRegistry

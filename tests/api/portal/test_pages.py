@@ -19,8 +19,8 @@ from etle.notices.models import Notice
 from etle.notices.service import luhn_digit
 from etle.officers.models import LoginAttempt
 from etle.portal.models import CaseResponse, ScamReport
-from tests.portal.conftest import MakeRuntime
-from tests.portal.helpers import callback, form_token, new_notice
+from tests.conftest import MakeRuntime
+from tests.portal_helpers import callback, form_token, new_notice
 
 NIK = "3171011503850007"
 

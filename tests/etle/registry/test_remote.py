@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from api.settings import load_app_settings
 from etle.cases.matching import match_plate
 from etle.errors import ConfigError
-from etle.registry.lookup import DatabaseRegistry, registry_for
+from etle.registry.backend import registry_for
+from etle.registry.lookup import DatabaseRegistry
 from etle.registry.models import Owner, Vehicle
 from etle.registry.remote import RegistryServiceClient, RegistryUnavailable, ServiceRegistry
 

@@ -20,8 +20,8 @@ from etle.notices.service import luhn_digit
 from etle.portal.models import CaseResponse
 from tests import factories
 from tests.api.conftest import bearer, make_officer
-from tests.portal.conftest import MakeRuntime
-from tests.portal.helpers import new_notice
+from tests.conftest import MakeRuntime
+from tests.portal_helpers import new_notice
 
 NIK = "3171011503850007"
 

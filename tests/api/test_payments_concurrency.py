@@ -29,8 +29,8 @@ from api.runtime import Runtime
 from etle.audit.models import AuditEvent
 from etle.db import session_scope
 from etle.payments.models import Payment, PaymentStatus
-from tests.portal.helpers import callback
-from tests.portal.test_callback import _body, _issued
+from tests.api.test_payments import _body, _issued
+from tests.portal_helpers import callback
 
 CALLBACKS = 4
 

@@ -4,7 +4,7 @@ code. Debian's chromium through Playwright, against the app served by uvicorn on
 skipped, with the reason, where chromium is missing (`.ci/run` installs it).
 
 Set ETLE_PORTAL_SCREENSHOTS=folder to keep pictures of the main pages (docs/portal-*.png are
-made this way: `ETLE_PORTAL_SCREENSHOTS=docs python -m pytest tests/portal/test_browser.py
+made this way: `ETLE_PORTAL_SCREENSHOTS=docs python -m pytest tests/api/portal/test_browser.py
 -k sqlite`).
 """
 
@@ -30,7 +30,7 @@ from etle.db import session_scope
 from etle.notices.models import Notice
 from etle.notices.verify import token_for
 from tests.api.test_console_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.portal.helpers import callback, new_notice
+from tests.portal_helpers import callback, new_notice
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

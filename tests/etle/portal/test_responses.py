@@ -230,7 +230,7 @@ def test_the_view_names_nobody_in_full_and_hides_contacts(
 def test_a_grant_opens_only_its_own_case(
     session: Session, settings: AppSettings, notice: Notice, store: LocalBlobStore
 ) -> None:
-    from tests.portal.conftest import sent
+    from tests.portal_fixtures import sent
 
     other = sent(session, store, settings)
     grant = Grant(frozenset({(notice.case_id, notice.owner_id)}), utcnow(), "")

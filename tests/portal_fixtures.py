@@ -1,10 +1,12 @@
-"""Portal fixtures: settings with small limits, an evidence store, a notice as the portal meets
-it (sent, with a VIN and a second car on the photo); runtimes and a client for the HTTP tests
-(two runtimes on one database are two API processes)."""
+"""Portal fixtures (a plugin of tests/conftest.py, for every test of the citizen's side):
+settings with small limits, an evidence store, a notice as the portal meets it (sent, with a
+VIN and a second car on the photo); runtimes and a client for the HTTP tests (two runtimes on
+one database are two API processes)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +15,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.runtime import Runtime, build_runtime
+from api.runtime import Runtime
 from api.settings import AppSettings, load_app_settings
 from etle.evidence import LocalBlobStore
 from etle.notices.models import Notice
 from tests import factories
+from tests.conftest import MakeRuntime
 
 SECRET = "portal-test-signing-key-0123456789"
 BANK_SECRET = "bank-shared-secret-0123456789abcdef"
-PORTAL_URL = "https://etle.example.id"
-MakeRuntime = Callable[..., Runtime]
 
 
 @pytest.fixture
@@ -52,27 +53,12 @@ def sent(session: Session, store: LocalBlobStore, settings: AppSettings, **kw: A
 
 
 @pytest.fixture
-def make_rt(fresh_url: str, tmp_path: Path) -> Iterator[MakeRuntime]:
-    """Runtimes on one database: two of them are two API processes."""
-    built: list[Runtime] = []
-
-    def make(**overrides: Any) -> Runtime:
-        values: dict[str, Any] = {
-            "data_dir": tmp_path / "data",
-            "database_url": fresh_url,
-            "queue_url": None,
-            "portal_url": PORTAL_URL,
-            "payment_callback_secret": BANK_SECRET,
-            "portal_max_failures_per_address": 5,
-        }
-        values.update(overrides)
-        runtime = build_runtime(load_app_settings(**values))
-        built.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in built:
-        runtime.close()
+def make_rt(make_runtime: MakeRuntime) -> MakeRuntime:
+    """The suite's runtimes (tests/conftest.py) with the bank's secret and the portal's limits
+    of these tests: two of them are two API processes on one database."""
+    return functools.partial(
+        make_runtime, payment_callback_secret=BANK_SECRET, portal_max_failures_per_address=5
+    )
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from etle.db import session_scope
 from etle.notices.models import Notice
 from etle.payments.callback import sign_callback
 from etle.payments.models import Payment, PaymentStatus
-from tests.portal.conftest import BANK_SECRET, MakeRuntime
-from tests.portal.helpers import callback, new_notice
+from tests.conftest import MakeRuntime
+from tests.portal_fixtures import BANK_SECRET
+from tests.portal_helpers import callback, new_notice
 
 
 def _issued(rt: Runtime, client: TestClient) -> tuple[str, str]:

@@ -4,23 +4,34 @@ callback the server accepts."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli.main import app
 from api.runtime import Runtime
-from tests.portal.conftest import BANK_SECRET
-from tests.portal.helpers import new_notice
+from tests.conftest import PORTAL_URL, MakeRuntime
+from tests.portal_fixtures import BANK_SECRET
+from tests.portal_helpers import new_notice
 
 
 @pytest.fixture
-def env(prt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
-    monkeypatch.setenv("ETLE_DATABASE_URL", prt.settings.effective_database_url)
-    monkeypatch.setenv("ETLE_DATA_DIR", str(prt.settings.data_dir))
+def env(make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    """The server's runtime, and the command's environment on the same database and secret."""
+    server = make_runtime(payment_callback_secret=BANK_SECRET)
+    monkeypatch.setenv("ETLE_DATABASE_URL", server.settings.effective_database_url)
+    monkeypatch.setenv("ETLE_DATA_DIR", str(server.settings.data_dir))
     monkeypatch.setenv("ETLE_PAYMENT_CALLBACK_SECRET", BANK_SECRET)
-    return prt
+    return server
+
+
+@pytest.fixture
+def pclient(env: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(env), base_url=PORTAL_URL) as client:
+        yield client
 
 
 def test_the_printed_example_is_accepted_by_the_server(env: Runtime, pclient: TestClient) -> None:

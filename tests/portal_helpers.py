@@ -18,7 +18,7 @@ from etle.db import session_scope
 from etle.notices.models import Notice
 from etle.payments.callback import sign_callback
 from tests import factories
-from tests.portal.conftest import BANK_SECRET
+from tests.portal_fixtures import BANK_SECRET
 
 
 def new_notice(rt: Runtime, **kw: Any) -> tuple[str, str]:

@@ -34,11 +34,12 @@ from etle.notices.verify import token_for
 from etle.officers.models import Role
 from tests import factories
 from tests.api.conftest import PASSWORD, sample_cases
+from tests.api.portal.test_browser import PHONE
 from tests.api.test_console_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.api.test_manual_read_api import plate_less_sample_case
-from tests.portal.conftest import BANK_SECRET, PORTAL_URL
-from tests.portal.helpers import callback, new_notice
-from tests.portal.test_browser import PHONE
+from tests.conftest import PORTAL_URL
+from tests.portal_fixtures import BANK_SECRET
+from tests.portal_helpers import callback, new_notice
 
 pytestmark = pytest.mark.browser
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
