@@ -43,6 +43,13 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 PAD = "_"
 EXPORT_MARGIN = 0.1  # etle/frames/training_export.py: CROP_MARGIN
 SCENE_CONTEXT = (0.8, 0.6)  # how much of a photo is kept around its plate (box fractions)
+# Plates wider than this are shrunk when loaded: the model sees 128 pixels, and camera effects
+# on a 600-pixel crop cost five times as much for nothing.
+MAX_PLATE_WIDTH = 224
+# Camera effects on synthetic plates (training.synth.augment's strength): at full strength
+# blur, low light and low resolution together leave some plates no person could read, and a
+# reader taught to be sure of those is sure of what it cannot see.
+SYNTHETIC_EFFECTS = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +96,8 @@ def load_ocr_folder(folder: Path, *, limit: int = 0) -> list[Plate]:
             else:
                 box = (0, 0, width, height)
             source = row.get("source") or folder.name
-            plates.append(Plate(cast(Image, image), box, text, source, tight=not exported))
+            image, box = _shrink(cast(Image, image), box)
+            plates.append(Plate(image, box, text, source, tight=not exported))
             if limit and len(plates) >= limit:
                 break
     return plates
@@ -129,10 +137,22 @@ def load_scenes(folder: Path, *, limit: int = 0) -> list[Plate]:
                 min(cx2 - cx1, round(x2) - cx1),
                 min(cy2 - cy1, round(y2) - cy1),
             )
-            plates.append(Plate(cast(Image, region), box, label.text, folder.name, tight=False))
+            region, box = _shrink(cast(Image, region), box)
+            plates.append(Plate(region, box, label.text, folder.name, tight=False))
         if limit and len(plates) >= limit:
             break
     return plates
+
+
+def _shrink(image: Image, box: Box) -> tuple[Image, Box]:
+    scale = MAX_PLATE_WIDTH / max(1, box[2] - box[0])
+    if scale >= 1:
+        return image, box
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cast(Image, cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+    x1, y1, x2, y2 = (round(v * scale) for v in box)
+    return small, (x1, y1, min(size[0], x2), min(size[1], y2))
 
 
 def load_extra(folder: Path) -> list[Plate]:
@@ -198,7 +218,7 @@ def real_sample(plate: Plate, rng: np.random.Generator, *, strength: float = 0.5
 def synthetic_sample(rng: np.random.Generator) -> tuple[Image, str]:
     plate = random_plate(rng, height=int(rng.integers(40, 110)))
     image = surround(plate.image, rng, margin=random_margin(rng))
-    return _maybe_invert(augment(image, rng), rng), plate.text
+    return _maybe_invert(augment(image, rng, strength=SYNTHETIC_EFFECTS), rng), plate.text
 
 
 def _maybe_invert(image: Image, rng: np.random.Generator) -> Image:
