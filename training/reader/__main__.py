@@ -34,7 +34,7 @@ DETECTOR = PACKAGED_MODELS / f"{DETECTOR_DEFAULTS['yolov5'][0]}.onnx"
 
 # The full recipe: measured to finish within the hour on the development machine's 2 cores
 # (docs/models.md has the run's log).
-FULL: dict[str, Any] = {"steps": 1500, "batch": 64, "eval_every": 100}
+FULL: dict[str, Any] = {"steps": 1200, "batch": 64, "eval_every": 100}
 # The smoke run: every stage once, on a handful of plates and frames, in well under a minute.
 SMOKE: dict[str, Any] = {
     "steps": 4,

@@ -46,7 +46,7 @@ class Config:
     dev: Path | None = None  # development photos: reported, never trained on
     detector: Path | None = None  # for the end-to-end development figures
     seed: int = 15
-    steps: int = 1500
+    steps: int = 1200
     batch: int = 64
     lr: float = 3e-4
     weight_decay: float = 0.01
