@@ -50,7 +50,6 @@ MAX_PLATE_WIDTH = 224
 # blur, low light and low resolution together leave some plates no person could read, and a
 # reader taught to be sure of those is sure of what it cannot see.
 SYNTHETIC_EFFECTS = 0.7
-LOPSIDED_SHARE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,21 +169,13 @@ def load_extra(folder: Path) -> list[Plate]:
 
 
 def crop(
-    plate: Plate,
-    rng: np.random.Generator,
-    margin: tuple[float, float],
-    jitter: float = 0.0,
-    lopsided: float = 0.0,
+    plate: Plate, rng: np.random.Generator, margin: tuple[float, float], jitter: float = 0.0
 ) -> Image:
     """The plate's box grown by `margin` (fractions of its width and height per side), each
-    side moved outwards by up to `jitter` more, and one side (left or right) by `lopsided`
-    more, as the service would cut it (its second look at a plate the box cut reaches 40% of
-    the box past one side and 5% past the other)."""
+    side moved outwards by up to `jitter` more, as the service would cut it."""
     x1, y1, x2, y2 = plate.box
     w, h = x2 - x1, y2 - y1
     grow = margin[0] + rng.uniform(0, jitter, 2), margin[1] + rng.uniform(0, jitter, 2)
-    if lopsided:
-        grow[0][int(rng.integers(2))] += lopsided
     image = plate.image
     if plate.tight:
         # Paint the margin: the crop is the plate alone.
@@ -217,25 +208,16 @@ def random_margin(rng: np.random.Generator) -> tuple[float, float]:
     return float(rng.uniform(0.4, 0.65)), float(rng.uniform(0.15, 0.3))
 
 
-def random_lopsided(rng: np.random.Generator) -> float:
-    """A quarter of the crops reach further past one side than the other (the second look):
-    a reader that doubles the last letter when the plate sits off-centre would turn a plate
-    the box cut into a longer, wrong one."""
-    return float(rng.uniform(0.15, 0.45)) if rng.random() < LOPSIDED_SHARE else 0.0
-
-
 def real_sample(plate: Plate, rng: np.random.Generator, *, strength: float = 0.5) -> Image:
-    image = crop(plate, rng, random_margin(rng), jitter=0.04, lopsided=random_lopsided(rng))
+    image = crop(plate, rng, random_margin(rng), jitter=0.04)
     if rng.random() < strength:
         image = augment(image, rng, strength=strength)
     return _maybe_invert(image, rng)
 
 
 def synthetic_sample(rng: np.random.Generator) -> tuple[Image, str]:
-    rendered = random_plate(rng, height=int(rng.integers(40, 110)))
-    height, width = rendered.image.shape[:2]
-    plate = Plate(rendered.image, (0, 0, width, height), rendered.text, "synthetic", tight=True)
-    image = crop(plate, rng, random_margin(rng), jitter=0.04, lopsided=random_lopsided(rng))
+    plate = random_plate(rng, height=int(rng.integers(40, 110)))
+    image = surround(plate.image, rng, margin=random_margin(rng))
     return _maybe_invert(augment(image, rng, strength=SYNTHETIC_EFFECTS), rng), plate.text
 
 
