@@ -20,6 +20,11 @@ as the bytes a camera would send (decoding included):
 * baseline: full-size decode, one detector pass, fast-plate-ocr's `LicensePlateRecognizer.run`
   on each crop (greedy string), `camera_ingest/recognition/baseline.py`.
 
+With `--compare-ocr NAME` a fourth system is ours with another reader (default: the global
+fast-plate-ocr model shipped before issue 15), and the reading alone is timed for both readers
+on the labelled boxes (CPU ms per plate for crops, model, decoder, context crops and second
+looks; the frame's decode subtracted), interleaved frame by frame.
+
 It also times the decoding options for such a frame (docs/recognition.md).
 """
 
@@ -49,12 +54,14 @@ from camera_ingest.recognition.evaluation import (  # noqa: E402
     Label,
     LabelledFrame,
     Report,
+    label_boxes,
     labelled_frames,
     score_frame,
 )
 from camera_ingest.recognition.framing import decode_frame  # noqa: E402
 from camera_ingest.recognition.loading import (  # noqa: E402
     BASELINE_DETECTOR,
+    BASELINE_OCR_MODEL,
     load_baseline,
     load_recognizer,
 )
@@ -166,6 +173,33 @@ def stages(recognizer: Recognizer, frames: list[LabelledFrame]) -> dict[str, flo
     }
 
 
+def reading_cost(
+    recognizers: dict[str, FrameRecognizer], frames: list[LabelledFrame]
+) -> dict[str, dict[str, float]]:
+    """CPU ms per plate of reading the labelled boxes (the frame's decode subtracted), each
+    reader in turn on every frame, the order rotating."""
+    names = list(recognizers)
+    cpu = {name: 0.0 for name in names}
+    plates = 0
+    for n, frame in enumerate(frames):
+        data = frame.path.read_bytes()
+        hints = label_boxes(frame, data)
+        plates += len(hints)
+        for name in names[n % len(names) :] + names[: n % len(names)]:
+            recognizer = recognizers[name]
+            assert isinstance(recognizer, Recognizer)
+            started = time.process_time()
+            decode_frame(data, working_side=recognizer.working_side)
+            decoded = time.process_time()
+            recognizer.recognize_bytes(data, hints)
+            done = time.process_time()
+            cpu[name] += (done - decoded) - (decoded - started)
+    return {
+        name: {"read_cpu_ms_per_plate": round(cpu[name] * 1000 / max(1, plates), 2)}
+        for name in names
+    }
+
+
 def decoders(frames: list[LabelledFrame]) -> dict[str, float]:
     """Median ms to decode a 12 MP frame each way (docs/recognition.md)."""
 
@@ -203,6 +237,13 @@ def main() -> None:
     parser.add_argument("--frames-dir", type=Path, help="where to keep the 12 MP frames")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N photos")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--compare-ocr",
+        nargs="?",
+        const=BASELINE_OCR_MODEL,
+        metavar="NAME",
+        help="also run ours with this reader (default: the global model before issue 15)",
+    )
     args = parser.parse_args()
     if not (args.dataset / "README.md").is_file():
         sys.exit(f"development photos not found at {args.dataset}")
@@ -230,7 +271,12 @@ def main() -> None:
         )
     )
     baseline = load_baseline(settings)
-    results = run({"ours": ours, "previous": previous, "baseline": baseline}, frames)
+    systems: dict[str, FrameRecognizer] = {"ours": ours, "previous": previous, "baseline": baseline}
+    if args.compare_ocr:
+        systems["other_reader"] = load_recognizer(
+            settings.model_copy(update={"ocr_model": args.compare_ocr})
+        )
+    results = run(systems, frames)
     o, p, b = results["ours"], results["previous"], results["baseline"]
     ratios = {
         "ms_per_frame_median": round(b["ms_per_frame_median"] / o["ms_per_frame_median"], 2),
@@ -258,6 +304,10 @@ def main() -> None:
         "ours_stages": stages(ours, frames),
         "decoding_ms": decoders(frames),
     }
+    if args.compare_ocr:
+        readers = {"ours": ours, "other_reader": systems["other_reader"]}
+        data["other_reader_model"] = systems["other_reader"].model_name
+        data["reading_labelled_boxes"] = reading_cost(readers, frames)
     if args.json:
         print(json.dumps(data))
         return
@@ -278,9 +328,22 @@ def main() -> None:
         "wrong_accepted",
         "accepted_on_unlabelled",
     ]
-    print(f"{'':28}{'ours':>10}{'previous':>10}{'baseline':>10}")
+    columns = [o, p, b]
+    header = f"{'':28}{'ours':>10}{'previous':>10}{'baseline':>10}"
+    if args.compare_ocr:
+        columns.append(results["other_reader"])
+        header += f"{'reader':>10}"
+        print(f"'reader': ours with {data['other_reader_model']}")
+    print(header)
     for key in keys:
-        print(f"{key:28}{o[key]!s:>10}{p[key]!s:>10}{b[key]!s:>10}")
+        print(f"{key:28}" + "".join(f"{c[key]!s:>10}" for c in columns))
+    if args.compare_ocr:
+        cost = data["reading_labelled_boxes"]
+        print(
+            "reading the labelled boxes, CPU ms per plate: "
+            f"ours {cost['ours']['read_cpu_ms_per_plate']}, "
+            f"{data['other_reader_model']} {cost['other_reader']['read_cpu_ms_per_plate']}"
+        )
     print(f"speed (baseline ms / ours ms, median): {ratios['ms_per_frame_median']}x")
     print(f"CPU time (baseline / ours, median): {ratios['cpu_ms_per_frame_median']}x")
     print(

@@ -168,6 +168,14 @@ def eval_command(
             "every read accepted), to compare with.",
         ),
     ] = False,
+    true_boxes: Annotated[
+        bool,
+        typer.Option(
+            "--true-boxes",
+            help="Read the labelled plate boxes instead of detecting plates: the reader alone "
+            "(crops, OCR model, decoder, decision), as if the camera had sent the boxes.",
+        ),
+    ] = False,
 ) -> None:
     """Score recognition on labelled frames: recall, exact reads, wrong accepted reads, speed.
 
@@ -189,7 +197,9 @@ def eval_command(
             recognizer.margins = parse_margins(margins)
     with progress(quiet=json) as bar:
         task = bar.add_task("reading frames", total=len(frames))
-        report = evaluate(recognizer, frames, on_frame=lambda _: bar.advance(task))
+        report = evaluate(
+            recognizer, frames, on_frame=lambda _: bar.advance(task), true_boxes=true_boxes
+        )
     summary = report.summary()
     rows = calibrate(report.outcomes) if calibrate_ else []
     if json:

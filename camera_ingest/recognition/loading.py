@@ -41,8 +41,9 @@ DETECTOR_DEFAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "yolov5": ("etle_detector_v1", ("plain",)),
     "open-image-models": ("yolo-v9-t-640-license-plate-end2end", ("plain",)),
 }
-# The plainest recognizer (`etle eval --baseline`) keeps the detector as published.
+# The plainest recognizer (`etle eval --baseline`) keeps the models as published.
 BASELINE_DETECTOR = "hyperlpr3_y5fu_640x_sim"
+BASELINE_OCR_MODEL = "cct-xs-v1-global-model"
 
 
 def model_folders(settings: IngestSettings) -> tuple[Path, ...]:
@@ -111,7 +112,7 @@ def load_baseline(settings: IngestSettings) -> BaselineRecognizer:
     # As a plain user runs it: the detector's usual threshold, one plain resize.
     box_model.score_threshold = 0.25
     box_model.fast_shrink = False
-    return BaselineRecognizer(box_model, _reader(folders, ocr_model_name(settings)))
+    return BaselineRecognizer(box_model, _reader(folders, settings.ocr_model or BASELINE_OCR_MODEL))
 
 
 def _reader(folders: tuple[Path, ...], ocr_model: str) -> PlateReader:

@@ -68,6 +68,28 @@ def test_eval_scores_a_labelled_folder(env: None, tmp_path: Path) -> None:
     assert [row["accept_p"] for row in report["calibration"]][:2] == [0.1, 0.2]
 
 
+def test_eval_with_true_boxes_reads_the_labelled_boxes_not_the_detectors(
+    env: None, tmp_path: Path
+) -> None:
+    item = SAMPLES[0]
+    shutil.copy(REPO / "sample_frames" / item["file"], tmp_path)
+    x1, y1, x2, y2 = item["plate_box"]
+    cx, cy, w, h = (x1 + x2) / 3840, (y1 + y2) / 2160, (x2 - x1) / 1920, (y2 - y1) / 1080
+    label = tmp_path / Path(item["file"]).with_suffix(".txt")
+    label.write_text(f"0 {cx} {cy} {w} {h} {item['plate']}\n")
+    result = CliRunner().invoke(app, ["eval", str(tmp_path), "--json", "--true-boxes"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["recall_iou50"], report["exact_read_rate"]) == (1.0, 1.0)
+    # A labelled box on the car's paint, not the plate: the detector would have found the
+    # plate, the reader given that box reads no plate there.
+    label.write_text(f"0 {cx} {cy - 4 * h} {w} {h} {item['plate']}\n")
+    result = CliRunner().invoke(app, ["eval", str(tmp_path), "--json", "--true-boxes"])
+    report = json.loads(result.output)
+    assert report["recall_iou50"] == 1.0
+    assert report["exact_read_rate"] == 0.0
+
+
 def test_eval_refuses_a_folder_without_labels(env: None, tmp_path: Path) -> None:
     shutil.copy(REPO / "sample_frames/frame01.jpg", tmp_path)
     result = CliRunner().invoke(app, ["eval", str(tmp_path)])
