@@ -6,14 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
@@ -27,6 +24,7 @@ from etle.officers.models import Officer, Role
 from etle.officers.tokens import Audience, issue
 from tests import factories
 from tests.conftest import REPO
+from tests.live_server import serving
 
 SAMPLES = REPO / "sample_frames"
 PASSWORD = "Tilang-elektronik-2026"
@@ -47,19 +45,8 @@ def client(rt: Runtime) -> Iterator[TestClient]:
 
 @pytest.fixture
 def live_url(rt: Runtime) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(rt), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(rt)) as url:
+        yield url
 
 
 def bearer(rt: Runtime, officer: Officer) -> dict[str, str]:

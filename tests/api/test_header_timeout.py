@@ -6,39 +6,22 @@ for the server to close (a socket time-out means it did not)."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
 from api.runtime import Runtime
+from tests.live_server import serving
 
 
 @pytest.fixture
 def port(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     monkeypatch.setenv(HEADER_TIMEOUT_ENV, "0.5")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(rt),
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            http=HeaderTimeoutProtocol,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield int(server.servers[0].sockets[0].getsockname()[1])
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(rt), http=HeaderTimeoutProtocol) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def _closed_by_server(sock: socket.socket) -> bool:

@@ -13,14 +13,12 @@ SQLite takes the write lock at the start of every transaction, so the race canno
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
@@ -30,6 +28,7 @@ from etle.audit.models import AuditEvent
 from etle.db import session_scope
 from etle.payments.models import Payment, PaymentStatus
 from tests.api.test_payments import _body, _issued
+from tests.live_server import serving
 from tests.portal_helpers import callback
 
 CALLBACKS = 4
@@ -37,18 +36,8 @@ CALLBACKS = 4
 
 @pytest.fixture
 def live(prt: Runtime) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(prt), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(prt)) as url:
+        yield url
 
 
 def _waiting_on_locks(rt: Runtime) -> int:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.runtime import Runtime, build_runtime
@@ -22,6 +19,7 @@ from api.settings import load_app_settings
 from etle.cameras.service import add_camera
 from etle.db import session_scope
 from tests.factories import sample_variant
+from tests.live_server import serving
 
 
 @pytest.fixture
@@ -31,18 +29,8 @@ def server(fresh_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Runtime]]
         _camera, token = add_camera(
             session, camera_id="CAM-S", name="S", violation_codes=["red_light"], actor="t"
         )
-    config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=0, log_level="warning")
-    http = uvicorn.Server(config)
-    thread = threading.Thread(target=http.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not http.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    port = http.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", token, rt
-    http.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(rt)) as url:
+        yield url, token, rt
     rt.close()
 
 

@@ -10,15 +10,12 @@ suggests. Skipped, with the reason, where chromium is missing (`.ci/run` install
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
@@ -38,6 +35,7 @@ from tests.api.portal.test_browser import PHONE
 from tests.api.test_console_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.api.test_manual_read_api import plate_less_sample_case
 from tests.conftest import PORTAL_URL
+from tests.live_server import serving
 from tests.portal_fixtures import BANK_SECRET
 from tests.portal_helpers import callback, new_notice
 
@@ -69,18 +67,8 @@ def a11y_rt(tmp_path: Path) -> Iterator[Runtime]:
 
 @pytest.fixture
 def live(a11y_rt: Runtime) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(a11y_rt), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(a11y_rt)) as url:
+        yield url
 
 
 @pytest.fixture

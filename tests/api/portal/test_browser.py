@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
@@ -30,6 +27,7 @@ from etle.db import session_scope
 from etle.notices.models import Notice
 from etle.notices.verify import token_for
 from tests.api.test_console_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.live_server import serving
 from tests.portal_helpers import callback, new_notice
 
 pytestmark = pytest.mark.browser
@@ -39,18 +37,8 @@ NIK = "3171011503850007"
 
 @pytest.fixture
 def live(prt: Runtime) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(prt), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(prt)) as url:
+        yield url
 
 
 @pytest.fixture
