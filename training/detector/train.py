@@ -9,7 +9,6 @@ development photos (`devset.py`, recall in one plain pass); the best export is t
 from __future__ import annotations
 
 import json
-import math
 import random
 import shutil
 import time
@@ -26,6 +25,7 @@ from training.detector.devset import DevFrame, DevScore, choose_threshold, load_
 from training.detector.distractors import paste_distractors
 from training.detector.loss import yolo_loss
 from training.detector.model import export_onnx, load, set_metadata
+from training.schedule import minutes_since, warmup_cosine
 
 MODEL_NAME = "etle_detector_v1"
 
@@ -142,10 +142,10 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
             best = (0.0, step, None)
             return
         found = score(checkpoint, dev, cfg.views)
-        history.append({"step": step, **asdict(found), "minutes": _minutes(started)})
+        history.append({"step": step, **asdict(found), "minutes": minutes_since(started)})
         log(
             f"step {step}: dev recall {found.recall:.3f} iou {found.mean_iou:.3f} "
-            f"boxes/frame {found.boxes_per_frame} ({_minutes(started):.1f} min)"
+            f"boxes/frame {found.boxes_per_frame} ({minutes_since(started):.1f} min)"
         )
         if found.key > best[0]:
             best = (found.key, step, found)
@@ -155,7 +155,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
     backbone.train()
     losses: list[float] = []
     for step in range(1, cfg.steps + 1):
-        lr = _lr(cfg, step)
+        lr = warmup_cosine(cfg.lr, step, cfg.warmup, cfg.steps)
         for group in optimiser.param_groups:
             group["lr"] = lr
         picks = rng.choice(len(make), size=cfg.batch, p=weights)
@@ -171,7 +171,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
             log(
                 f"step {step}/{cfg.steps} loss {np.mean(losses[-50:]):.3f} "
                 f"box {parts['box']:.3f} obj {parts['obj']:.3f} lr {lr:.2e} "
-                f"({_minutes(started):.1f} min)"
+                f"({minutes_since(started):.1f} min)"
             )
         if step % cfg.eval_every == 0 or step == cfg.steps:
             evaluate(step)
@@ -189,7 +189,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
         "model": str(result),
         "best_step": best[1],
         "best": asdict(best[2]) if best[2] else None,
-        "minutes": round(_minutes(started), 1),
+        "minutes": round(minutes_since(started), 1),
         "config": json.loads(json.dumps(asdict(cfg), default=str)),
         "history": history,
         "thresholds": thresholds,
@@ -203,14 +203,3 @@ def _with_distractors(cfg: Config, rng: np.random.Generator, sample: data.Sample
     if cfg.distractors > 0 and rng.random() < cfg.distractors:
         paste_distractors(rng, sample.image, sample.boxes, int(rng.integers(1, 5)))
     return sample
-
-
-def _lr(cfg: Config, step: int) -> float:
-    if step <= cfg.warmup:
-        return cfg.lr * step / cfg.warmup
-    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def _minutes(started: float) -> float:
-    return (time.monotonic() - started) / 60

@@ -31,6 +31,7 @@ from training.reader.devset import (
     score_held_out,
 )
 from training.reader.model import export_onnx, load
+from training.schedule import minutes_since, warmup_cosine
 
 MODEL_NAME = "etle_reader_v1"
 
@@ -152,7 +153,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
     def evaluate(step: int) -> None:
         nonlocal best
         found = score_held_out(reader, held, held_crops) if held else None
-        entry: dict[str, object] = {"step": step, "minutes": _minutes(started)}
+        entry: dict[str, object] = {"step": step, "minutes": minutes_since(started)}
         message = f"step {step}:"
         if found is not None:
             entry["held_out"] = asdict(found)
@@ -175,13 +176,13 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
                 f" accepted {dev['accepted']} wrong {dev['wrong_accepted']}"
             )
         history.append(entry)
-        log(f"{message} ({_minutes(started):.1f} min){' *' if improved else ''}")
+        log(f"{message} ({minutes_since(started):.1f} min){' *' if improved else ''}")
 
     evaluate(0)
     reader.train()
     losses: list[float] = []
     for step in range(1, cfg.steps + 1):
-        lr = _lr(cfg, step)
+        lr = warmup_cosine(cfg.lr, step, cfg.warmup, cfg.steps)
         for group in optimiser.param_groups:
             group["lr"] = lr
         x, y = make_batch(rng, cfg, training, extra)
@@ -195,7 +196,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
         if step % 50 == 0 or step == cfg.steps:
             log(
                 f"step {step}/{cfg.steps} loss {np.mean(losses[-50:]):.4f} lr {lr:.2e} "
-                f"({_minutes(started):.1f} min)"
+                f"({minutes_since(started):.1f} min)"
             )
         if step % cfg.eval_every == 0 or step == cfg.steps:
             evaluate(step)
@@ -217,7 +218,7 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
         "plate_config": str(config_path),
         "best_step": best[1],
         "best_held_out": asdict(best[2]) if best[2] else None,
-        "minutes": round(_minutes(started), 1),
+        "minutes": round(minutes_since(started), 1),
         "config": json.loads(json.dumps(asdict(cfg), default=str)),
         "history": history,
         **final,
@@ -225,14 +226,3 @@ def train(cfg: Config, log: Callable[[str], None] = print) -> dict[str, object]:
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2))
     log(f"best step {best[1]}: {summary['best_held_out']} -> {result} ({summary['minutes']} min)")
     return summary
-
-
-def _lr(cfg: Config, step: int) -> float:
-    if step <= cfg.warmup:
-        return cfg.lr * step / cfg.warmup
-    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def _minutes(started: float) -> float:
-    return (time.monotonic() - started) / 60
