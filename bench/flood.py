@@ -49,7 +49,15 @@ from pathlib import Path
 from typing import Any
 
 from camera_frames import base_frames, unique
-from ingest import BOUNDARY, body, free_port, machine_busy, percentile, process_tree_cpu
+from ingest import (
+    BOUNDARY,
+    body,
+    free_port,
+    machine_busy,
+    percentile,
+    process_tree_cpu,
+    read_answer,
+)
 from soak import stop, wait_ready
 from sqlalchemy import text
 
@@ -227,22 +235,15 @@ async def camera(
         try:
             writer.write(request)
             await writer.drain()
-            status = int((await reader.readline()).split()[1])
-            length, close, retry_after = 0, False, False
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                length = int(value) if name.lower() == b"content-length" else length
-                close |= name.lower() == b"connection" and b"close" in value.lower()
-                retry_after |= name.lower() == b"retry-after"
-            await reader.readexactly(length)
+            answer = await read_answer(reader)
         except BaseException:
             writer.close()
             raise
-        if close:
+        if answer.close:
             writer.close()
         else:
             idle.append((reader, writer, time.monotonic()))
-        return status, retry_after
+        return answer.status, answer.retry_after
 
     async def one(n: int) -> None:
         payload = body(unique(frames[n % len(frames)], n), n)

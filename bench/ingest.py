@@ -119,6 +119,32 @@ async def push(
     return results
 
 
+@dataclass
+class Answer:
+    """One HTTP/1.1 answer read off a kept-alive connection."""
+
+    status: int
+    body: bytes
+    close: bool  # the server will close the connection
+    retry_after: bool
+
+
+async def read_answer(reader: asyncio.StreamReader) -> Answer:
+    """Status line, headers, and the body by its Content-Length."""
+    status = int((await reader.readline()).split()[1])
+    length, close, retry_after = 0, False, False
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        name = name.lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"connection" and b"close" in value.lower():
+            close = True
+        elif name == b"retry-after":
+            retry_after = True
+    return Answer(status, await reader.readexactly(length), close, retry_after)
+
+
 async def push_raw(
     port: int,
     token: str,
@@ -155,15 +181,8 @@ async def push_raw(
             try:
                 writer.write(request)
                 await writer.drain()
-                status = int((await reader.readline()).split()[1])
-                length, close = 0, False
-                while (line := await reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = line.partition(b":")
-                    if name.lower() == b"content-length":
-                        length = int(value)
-                    elif name.lower() == b"connection" and b"close" in value.lower():
-                        close = True
-                await reader.readexactly(length)
+                answer = await read_answer(reader)
+                status, close = answer.status, answer.close
             except (OSError, IndexError, ValueError, asyncio.IncompleteReadError) as exc:
                 if now >= measure_from:
                     results.errors[type(exc).__name__] = (

@@ -43,7 +43,7 @@ from typing import Any
 
 import httpx
 from camera_frames import base_frames, unique
-from ingest import body, free_port, machine_busy, percentile, process_tree_cpu
+from ingest import body, free_port, machine_busy, percentile, process_tree_cpu, read_answer
 from sqlalchemy import func, select, text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,23 +103,15 @@ async def push(port: int, token: str, frames: list[bytes], rate: float, seconds:
         try:
             writer.write(request)
             await writer.drain()
-            status = int((await reader.readline()).split()[1])
-            length, close = 0, False
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-                elif name.lower() == b"connection" and b"close" in value.lower():
-                    close = True
-            answer = await reader.readexactly(length)
+            answer = await read_answer(reader)
         except BaseException:
             writer.close()
             raise
-        if close:
+        if answer.close:
             writer.close()
         else:
             pool.append((reader, writer, time.monotonic()))
-        return status, answer
+        return answer.status, answer.body
 
     async def one(n: int) -> None:
         await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
