@@ -81,6 +81,25 @@ def test_trained_weights_reach_the_exported_file(base_model: Path, tmp_path: Pat
     assert np.abs(theirs - original).max() > 1e-3
 
 
+def test_the_moving_average_follows_the_weights_slowly(base_model: Path) -> None:
+    from training.reader.train import MovingAverage
+
+    reader, _ = load(base_model)
+    average = MovingAverage(reader, decay=0.99)
+    start = [p.detach().clone() for p in average.model.parameters()]
+    with torch.no_grad():
+        for p in reader.parameters():
+            p.add_(1.0)
+    average.update(reader)  # first update: decay (1 + 1) / (10 + 1), most of the way
+    moved = [(a - s).mean().item() for a, s in zip(average.model.parameters(), start, strict=True)]
+    assert moved == pytest.approx([9 / 11] * len(moved), rel=1e-4)
+    for _ in range(2000):
+        average.update(reader)
+    # Later updates move by 1% at most, and the average does reach the weights.
+    after = next(iter(average.model.parameters())) - next(iter(reader.parameters()))
+    assert after.abs().max().item() < 1e-3
+
+
 def test_targets_pad_to_the_slots_and_the_held_out_split_keeps_a_vehicle_on_one_side() -> None:
     assert data.encode("B1") == [11, 1] + [36] * 7
     with pytest.raises(ValueError, match="longer"):
@@ -137,24 +156,24 @@ def test_smoke_run_exports_a_reader_that_fast_plate_ocr_and_the_service_load(
     out = tmp_path / "run"
     extra = tmp_path / "export"
     _export_folder(extra)
-    command = [
-        "-m",
-        "training.reader",
-        "--smoke",
-        "--out",
-        str(out),
-        "--with-confirmed",
-        str(extra),
+    again = tmp_path / "again"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "training.reader", "--smoke", "--out", str(folder)]
+            + ["--with-confirmed", str(extra)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        for folder in (out, again)
     ]
-    result = subprocess.run(
-        [sys.executable, *command],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    for result in runs:
+        assert result.returncode == 0, result.stdout + result.stderr
+    # The same command gives the same model, byte for byte (on the same machine).
+    model_bytes = [(folder / "etle_reader_v1.onnx").read_bytes() for folder in (out, again)]
+    assert model_bytes[0] == model_bytes[1]
     log = (out / "train.log").read_text()
     assert "extra plates: 1" in log
     summary = json.loads((out / "summary.json").read_text())

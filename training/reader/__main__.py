@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from camera_ingest.recognition.loading import DETECTOR_DEFAULTS, PACKAGED_MODELS
+from training.reader.data import CROP_SHARES
 from training.reader.train import MODEL_NAME, Config, train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,6 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="override the recipe's step count")
     parser.add_argument("--lr", type=float, help="override the recipe's learning rate")
     parser.add_argument("--synthetic", type=float, help="override the synthetic share (0-1)")
+    parser.add_argument(
+        "--ema", type=float, help="override the recipe's weight averaging (decay; 0: none)"
+    )
+    parser.add_argument(
+        "--keep",
+        choices=("best", "last"),
+        help="override which checkpoint is exported: best on the held-out slice, or the last",
+    )
+    parser.add_argument(
+        "--context",
+        type=float,
+        help="override the share of crops as wide as the service's context crop (0-1)",
+    )
     args = parser.parse_args(argv)
     for name, path in (
         ("--base", args.base),
@@ -95,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         recipe["steps"] = args.steps
     if args.lr:
         recipe["lr"] = args.lr
+    if args.ema is not None:
+        recipe["ema"] = args.ema
+    if args.keep:
+        recipe["keep"] = args.keep
+    if args.context is not None:
+        tight, wide, context = CROP_SHARES
+        rest = (1 - args.context) / (tight + wide)
+        recipe["crops"] = (tight * rest, wide * rest, args.context)
     cfg = Config(
         base=args.base,
         base_config=args.base_config,
