@@ -8,8 +8,9 @@ a case by itself.
 Structural rules come first, because the model can be sure of a plate it only half saw: a
 detector box that clipped the last letters reads as a shorter plate that the grammar allows
 (`W8774` for `W 8774 PA`), with every character certain. So a read is never accepted when a
-crop lost the region letters, when a crop saw more characters than the reading holds, or when
-the plate touches the frame's border (it may go on outside the picture).
+crop lost the region letters, when a crop saw more characters than the reading holds, when the
+crops disagree on the number of characters, or when the plate touches the frame's border (it
+may go on outside the picture).
 
 Then the thresholds, calibrated on the labelled development photos with
 `etle eval --calibrate` (docs/recognition.md): at least 1.5 times the probability of the most
@@ -46,6 +47,11 @@ class DecisionPolicy:
         # A crop saw more characters than the reading holds: the box may have clipped the plate.
         longer = any(len(raw) > len(reading.text) for raw in reading.raws + reading.context)
         if longer or at_frame_edge:
+            return ReadDecision.REVIEW
+        # The crops disagree on how many characters the plate has: a letter doubled or lost in
+        # some of them (a fixed-slot reader's slip, most often on one-letter suffixes), and the
+        # mixture may side with the wrong count at a high probability (`N1342TT` for `N1342T`).
+        if len({len(raw) for raw in reading.raws}) > 1:
             return ReadDecision.REVIEW
         if reading.p >= self.accept_p:
             return ReadDecision.ACCEPT

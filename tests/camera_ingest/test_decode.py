@@ -104,6 +104,17 @@ def test_a_plate_clipped_by_its_box_is_not_accepted() -> None:
     assert policy.decide(reading) is ReadDecision.REVIEW
 
 
+def test_a_letter_doubled_in_most_crops_is_not_accepted() -> None:
+    # Three crops doubled the one-letter suffix and are sure of it, one saw it once: the
+    # mixture sides with the doubled letter at a probability the threshold alone would accept.
+    doubled, single = certain("N1342TT"), certain("N1342T")
+    reading = decoder.read([probs(doubled)] * 3 + [probs(single)])
+    assert reading.text == "N1342TT"
+    assert reading.p > policy.accept_p
+    assert policy.decide(reading) is ReadDecision.REVIEW
+    assert decide(single, single, single, single) is ReadDecision.ACCEPT
+
+
 def test_only_real_region_codes_are_read() -> None:
     # "XB" is no region; the decoder must not invent it even if the model leans that way.
     slots = [{"X": 0.6, "K": 0.39}, {"B": 0.99}] + certain("1234AB")
