@@ -9,6 +9,7 @@ Boxes leave in pixels of the original frame whatever size the frame was decoded 
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,8 @@ CONTEXT_MARGIN = (0.6, 0.2)
 SHIFTS = (0.4,)
 # Narrower than this in the working image, a plate is cropped from the full-size frame.
 MIN_PLATE_WIDTH = 48
+# The start of a raw reading: region letters and number (what a box cut on the right leaves).
+_HEAD = re.compile(r"[A-Z]{1,2}[0-9]{1,4}")
 MIN_BOX = (8, 4)  # smaller boxes are noise, not plates
 # When no plate could be read, the detector runs once more down to this score: its boxes are
 # offered to the officer who marks the plate by hand (etle.cases.manual_read), best first.
@@ -254,14 +257,23 @@ class Recognizer:
 
 def cut_side(reading: Reading) -> str | None:
     """Which side the detector's box cut the plate on, as far as the reading shows; None also
-    when the crops disagree on what they saw (no plate worth a second look)."""
-    if not reading.raws or max(Counter(reading.raws).values()) * 2 < len(reading.raws):
+    when the crops disagree on what they saw (no plate worth a second look). They need only
+    agree on the region and number: where a box cut the last letters, each crop makes
+    something different of what is left of them (`B1234A`, `B1234AA`, `B1234ABG`)."""
+    heads = Counter(_head(raw) for raw in reading.raws)
+    if not reading.raws or max(heads.values()) * 2 < len(reading.raws):
         return None
     if not all(reading.region_seen):
         return "left"
     if any(len(raw) > len(reading.text) for raw in reading.raws + reading.context):
         return "right"
     return None
+
+
+def _head(raw: str) -> str:
+    """The region letters and the number of a raw string (all of it if it has no such start)."""
+    found = _HEAD.match(raw)
+    return found.group(0) if found else raw
 
 
 def touches_edge(box: Box, width: int, height: int) -> bool:

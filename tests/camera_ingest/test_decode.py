@@ -5,7 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from camera_ingest.recognition.decode import GrammarDecoder
+from camera_ingest.recognition.decode import GrammarDecoder, Reading
+from camera_ingest.recognition.pipeline import cut_side
 from camera_ingest.recognition.policy import DecisionPolicy
 from etle.frames.models import ReadDecision
 from etle.plates import REGION_CODES
@@ -167,3 +168,15 @@ def test_the_decoder_finds_the_same_best_readings_as_trying_every_pair() -> None
         fast, slow = decoder.decode(out), reference.decode(out)
         assert [c.text for c in fast.candidates] == [c.text for c in slow.candidates]
         assert [c.p for c in fast.candidates] == pytest.approx([c.p for c in slow.candidates])
+
+
+def _raws(*raws: str) -> Reading:
+    return Reading("B1234AA", 0.3, [], [], list(raws))
+
+
+def test_a_plate_cut_on_the_right_is_looked_at_again_though_its_crops_differ_at_the_end() -> None:
+    # Each crop made something else of the cut letters; all agree on `B 1234`.
+    assert cut_side(_raws("B1234A", "B1234AA", "B1234ABG", "B1234AB")) == "right"
+    # Crops that agree on nothing are no plate worth a second look.
+    assert cut_side(_raws("B1234AB", "H77", "TT12", "AB9")) is None
+    assert cut_side(_raws("B1234AA", "B1234AA", "B1234AA", "B1234AA")) is None
