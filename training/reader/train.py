@@ -2,9 +2,10 @@
 
 Everything random (the held-out split, the crops, the synthetic plates, the order) follows one
 seed and the run is a fixed number of steps, so the same command gives the same model on the
-same machine. Every `eval_every` steps the weights are scored on the held-out slice of the
-training plates (`devset.score_held_out`); the best scoring weights are exported. The
-development photos are read by the exported files for the log only.
+same machine. Every `eval_every` steps the weights (or their moving average, `ema`) are scored
+on the held-out slice of the training plates (`devset.score_held_out`); the best scoring ones
+are exported, or the last ones (`keep="last"`, the full recipe). The development photos are
+read by the exported files for the log only.
 """
 
 from __future__ import annotations
