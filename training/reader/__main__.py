@@ -53,6 +53,8 @@ SMOKE: dict[str, Any] = {
     "limit": 40,
     "dev_limit": 2,
     "held_out": 0.25,
+    "ema": 0.9,
+    "keep": "last",
 }
 
 
