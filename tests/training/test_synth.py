@@ -85,21 +85,3 @@ def test_missing_fonts_say_how_to_install_them(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(synth_fonts, "FONT_PATHS", (Path("/nonexistent/BebasNeue.otf"),))
     with pytest.raises(FontsMissing, match="apt-get install -y fonts-bebas-neue fonts-opendin"):
         synth_fonts.font_paths()
-
-
-def test_the_letter_o_can_be_drawn_as_the_plates_draw_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Indonesian plates draw the letter O with the digit 0's glyph; the reader's synthetic
-    # plates do too, the detector's keep the font's own O.
-    from training.synth import plates
-
-    drawn: list[str] = []
-    real_strip = plates._strip
-
-    def strip(text: str, *args: object) -> np.ndarray:
-        drawn.append(text)
-        return real_strip(text, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(plates, "_strip", strip)
-    render_plate("BO1230O", scheme="black", rng=np.random.default_rng(0), o_as_zero=True)
-    render_plate("BO1230O", scheme="black", rng=np.random.default_rng(0))
-    assert drawn == ["B0", "1230", "0", "BO", "1230", "O"]

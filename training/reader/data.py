@@ -14,8 +14,7 @@ Sources (`load_*`), each a list of `Plate`: an image and the plate's box in it.
   crop the margin is painted as a vehicle (`training.synth.surround`).
 * `scenes/` folders (YOLO labels `0 cx cy w h PLATE`): street photos; the margin is the photo.
 * synthetic plates (`training.synth`): both colour schemes, the month.year line, region codes by
-  frequency, the letter O drawn with the digit 0's glyph as on real plates, then camera effects
-  (perspective, bending, blur, noise, low light, glare, JPEG).
+  frequency, then camera effects (perspective, bending, blur, noise, low light, glare, JPEG).
 """
 
 from __future__ import annotations
@@ -231,7 +230,7 @@ def real_sample(
 def synthetic_sample(
     rng: np.random.Generator, shares: tuple[float, float, float] = CROP_SHARES
 ) -> tuple[Image, str]:
-    plate = random_plate(rng, height=int(rng.integers(40, 110)), o_as_zero=True)
+    plate = random_plate(rng, height=int(rng.integers(40, 110)))
     image = surround(plate.image, rng, margin=random_margin(rng, shares))
     return _maybe_invert(augment(image, rng, strength=SYNTHETIC_EFFECTS), rng), plate.text
 

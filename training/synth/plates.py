@@ -112,16 +112,12 @@ class SynthPlate:
     date_line: str | None
 
 
-def random_plate(
-    rng: np.random.Generator, *, height: int = 96, o_as_zero: bool = False
-) -> SynthPlate:
-    """A random text, scheme and date line, rendered (`o_as_zero`: see `render_plate`)."""
+def random_plate(rng: np.random.Generator, *, height: int = 96) -> SynthPlate:
+    """A random text, scheme and date line, rendered."""
     text = random_plate_text(rng)
     scheme = random_scheme(rng)
     date_line = random_date_line(rng) if rng.random() < 0.9 else None
-    image = render_plate(
-        text, scheme=scheme, rng=rng, date_line=date_line, height=height, o_as_zero=o_as_zero
-    )
+    image = render_plate(text, scheme=scheme, rng=rng, date_line=date_line, height=height)
     return SynthPlate(image, text, scheme, date_line)
 
 
@@ -133,13 +129,10 @@ def render_plate(
     date_line: str | None = None,
     height: int = 96,
     aspect: float | None = None,
-    o_as_zero: bool = False,
 ) -> Image:
     """A clean plate image (BGR uint8, `height` pixels high): region, number and suffix on the
     main line, `date_line` (`MM.YY`) centred below it. Font, proportions, spacing, colours,
-    border, embossing and wear vary with `rng`. `o_as_zero`: draw the letter O with the
-    digit 0's glyph, as Indonesian plates do (a reader must learn that a 0 among the letters
-    is an O); off by default, so the plate detector's training draws what it always drew.
+    border, embossing and wear vary with `rng`.
     """
     match = _TEXT.match(text)
     if match is None:
@@ -166,8 +159,7 @@ def render_plate(
         top = (height - band) / 2 + rng.uniform(-0.04, 0.04) * height
     stretch = rng.uniform(0.85, 1.3)
     tracking = rng.uniform(0.04, 0.18)
-    texts = [g.replace("O", "0") if o_as_zero else g for g in match.groups() if g]
-    groups = [_strip(g, font, round(band), stretch, tracking) for g in texts]
+    groups = [_strip(g, font, round(band), stretch, tracking) for g in match.groups() if g]
     margin = rng.uniform(0.04, 0.08) * width
     room = width - 2 * margin
     min_gap = 0.3 * band
