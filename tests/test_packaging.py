@@ -12,7 +12,14 @@ def test_every_file_of_the_models_folder_is_package_data() -> None:
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["camera_ingest.recognition.models"]
     files = sorted(p.name for p in PACKAGED_MODELS.iterdir() if p.is_file())
-    assert {"NOTICE", "cct_xs_v1_global.onnx", "hyperlpr3_y5fu_640x_sim.onnx"} <= set(files)
+    assert {
+        "NOTICE",
+        "cct_xs_v1_global.onnx",
+        "etle_reader_v1.onnx",
+        "etle_reader_v1_plate_config.yaml",
+        "hyperlpr3_y5fu_640x_sim.onnx",
+        "etle_detector_v1.onnx",
+    } <= set(files)
     assert [name for name in files if not any(fnmatch(name, p) for p in patterns)] == []
 
 

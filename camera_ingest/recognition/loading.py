@@ -32,7 +32,9 @@ PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
 # The defaults, in one place. A model added to the package (an Indonesian detector or reader)
 # becomes the default by changing these names, and its card is added to docs/models.md.
 DEFAULT_DETECTOR = "yolov5"  # ETLE_DETECTOR unset
-DEFAULT_OCR_MODEL = "cct-xs-v1-global-model"  # ETLE_OCR_MODEL unset: a hub name, or an .onnx file
+# ETLE_OCR_MODEL unset: a hub name, or an .onnx file. `etle_reader_v1` is our fine-tune of
+# fast-plate-ocr's global reader on Indonesian plates (issue 15, docs/models.md).
+DEFAULT_OCR_MODEL = "etle_reader_v1.onnx"
 # Per detector family: the model used when ETLE_DETECTOR_MODEL is unset, and the views it runs
 # on (the best measured on the development photos, docs/recognition.md). `etle_detector_v1` is
 # our fine-tune of HyperLPR3's detector on Indonesian plates (issue 14, docs/models.md): one
