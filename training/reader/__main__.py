@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from camera_ingest.recognition.loading import DETECTOR_DEFAULTS, PACKAGED_MODELS
-from training.reader.data import CROP_SHARES
 from training.reader.train import MODEL_NAME, Config, train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,11 +97,6 @@ def main(argv: list[str] | None = None) -> int:
         choices=("best", "last"),
         help="override which checkpoint is exported: best on the held-out slice, or the last",
     )
-    parser.add_argument(
-        "--context",
-        type=float,
-        help="override the share of crops as wide as the service's context crop (0-1)",
-    )
     args = parser.parse_args(argv)
     for name, path in (
         ("--base", args.base),
@@ -123,10 +117,6 @@ def main(argv: list[str] | None = None) -> int:
         recipe["ema"] = args.ema
     if args.keep:
         recipe["keep"] = args.keep
-    if args.context is not None:
-        tight, wide, context = CROP_SHARES
-        rest = (1 - args.context) / (tight + wide)
-        recipe["crops"] = (tight * rest, wide * rest, args.context)
     cfg = Config(
         base=args.base,
         base_config=args.base_config,

@@ -197,41 +197,27 @@ def to_input(image: Image) -> Image:
     return cast(Image, cv2.cvtColor(resized, cv2.COLOR_BGR2RGB))
 
 
-# Shares of the crops cut around the service's tight crop, its wide crop and its context crop.
-CROP_SHARES = (0.4, 0.45, 0.15)
-
-
-def random_margin(
-    rng: np.random.Generator, shares: tuple[float, float, float] = CROP_SHARES
-) -> tuple[float, float]:
+def random_margin(rng: np.random.Generator) -> tuple[float, float]:
     """Margins around the service's two crops (0.05 and 0.25 x 0.15), sometimes as wide as its
     context crop (0.6 x 0.2): it must read the plate, not the car around it."""
     draw = rng.random()
-    if draw < shares[0]:
+    if draw < 0.4:
         return float(rng.uniform(0.0, 0.1)), float(rng.uniform(0.0, 0.1))
-    if draw < shares[0] + shares[1]:
+    if draw < 0.85:
         return float(rng.uniform(0.15, 0.35)), float(rng.uniform(0.08, 0.25))
     return float(rng.uniform(0.4, 0.65)), float(rng.uniform(0.15, 0.3))
 
 
-def real_sample(
-    plate: Plate,
-    rng: np.random.Generator,
-    *,
-    strength: float = 0.5,
-    shares: tuple[float, float, float] = CROP_SHARES,
-) -> Image:
-    image = crop(plate, rng, random_margin(rng, shares), jitter=0.04)
+def real_sample(plate: Plate, rng: np.random.Generator, *, strength: float = 0.5) -> Image:
+    image = crop(plate, rng, random_margin(rng), jitter=0.04)
     if rng.random() < strength:
         image = augment(image, rng, strength=strength)
     return _maybe_invert(image, rng)
 
 
-def synthetic_sample(
-    rng: np.random.Generator, shares: tuple[float, float, float] = CROP_SHARES
-) -> tuple[Image, str]:
+def synthetic_sample(rng: np.random.Generator) -> tuple[Image, str]:
     plate = random_plate(rng, height=int(rng.integers(40, 110)))
-    image = surround(plate.image, rng, margin=random_margin(rng, shares))
+    image = surround(plate.image, rng, margin=random_margin(rng))
     return _maybe_invert(augment(image, rng, strength=SYNTHETIC_EFFECTS), rng), plate.text
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -61,10 +62,9 @@ class Config:
     # Which checkpoint is exported: the best on the held-out slice, or the last one (the
     # held-out slice holds some wrong labels of its sources, and a few plates up or down
     # between checkpoints is noise there).
-    keep: str = "best"
-    crops: tuple[float, float, float] = data.CROP_SHARES  # tight, wide, context (data.py)
+    keep: Literal["best", "last"] = "best"
     eval_every: int = 100
-    held_out: float = 0.1  # share of distinct real plate texts kept for checkpoint selection
+    held_out: float = 0.1  # share of distinct real plate texts held out (the log; `keep`)
     threads: int = 2
     limit: int = 0  # plates per source (the smoke run)
     dev_limit: int = 0
@@ -141,11 +141,11 @@ def make_batch(
     for k in picks:
         name = names[int(k)]
         if name == "synthetic":
-            image, text = data.synthetic_sample(rng, cfg.crops)
+            image, text = data.synthetic_sample(rng)
         else:
             pool = train if name == "real" else extra
             plate = pool[int(rng.integers(len(pool)))]
-            image, text = data.real_sample(plate, rng, shares=cfg.crops), plate.text
+            image, text = data.real_sample(plate, rng), plate.text
         images.append(data.to_input(image))
         targets.append(data.encode(text))
     return torch.from_numpy(np.stack(images)), torch.tensor(targets, dtype=torch.long)
