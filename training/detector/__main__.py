@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from camera_ingest.recognition.loading import BASELINE_DETECTOR, PACKAGED_MODELS
+from training.cli import override, require_paths
 from training.detector.train import MODEL_NAME, Config, train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,21 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         "--input-size", type=int, help="the exported model's input side (multiple of 32)"
     )
     args = parser.parse_args(argv)
-    for name, path in (
-        ("--base", args.base),
-        ("--scenes", args.scenes),
-        *(("--extra", p) for p in args.extra),
-    ):
-        if not path.exists():
-            parser.error(f"{name}: {path} does not exist")
+    require_paths(
+        parser,
+        (
+            ("--base", args.base),
+            ("--scenes", args.scenes),
+            *(("--extra", p) for p in args.extra),
+        ),
+    )
     dev = None if args.no_dev or not args.dev.is_dir() else args.dev
     recipe = dict(SMOKE if args.smoke else FULL)
-    if args.steps:
-        recipe["steps"] = args.steps
-    if args.distractors is not None:
-        recipe["distractors"] = args.distractors
-    if args.input_size:
-        recipe["input_size"] = args.input_size
+    override(recipe, args, ("steps", "distractors", "input_size"))
     cfg = Config(
         base=args.base,
         scenes=args.scenes,

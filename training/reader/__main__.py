@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from camera_ingest.recognition.loading import DETECTOR_DEFAULTS, PACKAGED_MODELS
+from training.cli import override, require_paths
 from training.reader.train import MODEL_NAME, Config, train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,25 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         help="override which checkpoint is exported: best on the held-out slice, or the last",
     )
     args = parser.parse_args(argv)
-    for name, path in (
-        ("--base", args.base),
-        ("--base-config", args.base_config),
-        ("--ocr", args.ocr),
-        ("--scenes", args.scenes),
-        *(("--extra", p) for p in args.extra),
-    ):
-        if not path.exists():
-            parser.error(f"{name}: {path} does not exist")
+    require_paths(
+        parser,
+        (
+            ("--base", args.base),
+            ("--base-config", args.base_config),
+            ("--ocr", args.ocr),
+            ("--scenes", args.scenes),
+            *(("--extra", p) for p in args.extra),
+        ),
+    )
     dev = None if args.no_dev or not args.dev.is_dir() else args.dev
     recipe = dict(SMOKE if args.smoke else FULL)
-    if args.steps:
-        recipe["steps"] = args.steps
-    if args.lr:
-        recipe["lr"] = args.lr
-    if args.ema is not None:
-        recipe["ema"] = args.ema
-    if args.keep:
-        recipe["keep"] = args.keep
+    override(recipe, args, ("steps", "lr", "ema", "keep"))
     cfg = Config(
         base=args.base,
         base_config=args.base_config,
